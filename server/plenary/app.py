@@ -1,0 +1,48 @@
+"""The ASGI application: starlette for HTTP, socket.io beside it, one database."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from starlette.applications import Starlette
+
+from .actions import Board
+from .config import Config
+from .live.channel import Channel
+from .store import Database
+from .web import SecurityHeaders, routes
+
+log = logging.getLogger("plenary")
+
+
+class Plenary:
+    """One running Plenary: its database, its actions, its live channel and its ASGI app."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.db = Database(config.database_url)
+        self.board = Board(self.db, config.secret())
+        self.channel = Channel(self.board)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[None]:
+            await self.db.migrate()
+            log.info("database ready: %s", self.db.url.split("@")[-1])
+            try:
+                yield
+            finally:
+                await self.db.close()
+
+        http = Starlette(routes=routes(config.static_dir, self.db), lifespan=lifespan)
+        # socketio.ASGIApp passes lifespan events through to the starlette app,
+        # so the database opens and closes with the server.
+        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))
+
+
+def create_app(config: Config) -> Plenary:
+    """Build the application for ``config``."""
+    return Plenary(config)

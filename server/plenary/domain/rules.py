@@ -1,0 +1,131 @@
+"""How an event moves: its status, the lockstep stage, each table's step.
+
+Shaped like starlette's WebSocketState checks: an explicit state, a table of
+allowed moves, and an error that says what was expected and what to do.
+"""
+
+from __future__ import annotations
+
+from .errors import IllegalMove
+from .model import EventState, EventStatus, TableState
+from .template import Template
+
+#: (status, verb) -> new status. Anything not listed is refused.
+EVENT_TRANSITIONS: dict[tuple[EventStatus, str], EventStatus] = {
+    (EventStatus.DRAFT, "start"): EventStatus.LIVE,
+    (EventStatus.LIVE, "close"): EventStatus.CLOSED,
+    (EventStatus.CLOSED, "reopen"): EventStatus.LIVE,
+}
+
+#: verb -> (the status it needs, in words; its past participle)
+_VERBS = {
+    "start": ("a draft", "started"),
+    "close": ("live", "closed"),
+    "reopen": ("closed", "reopened"),
+}
+
+
+def change_status(status: EventStatus, verb: str) -> EventStatus:
+    """The event's status after ``verb`` (start, close, reopen), or IllegalMove."""
+    try:
+        return EVENT_TRANSITIONS[(status, verb)]
+    except KeyError:
+        if verb not in _VERBS:
+            raise IllegalMove(f"Unknown event action {verb!r}.", code="unknown_action") from None
+        needs, done = _VERBS[verb]
+        raise IllegalMove(
+            f"Cannot {verb} the event: it is {status.value}, and only an event that is "
+            f"{needs} can be {done}.",
+            code="event_status",
+        ) from None
+
+
+def require_live(event: EventState, doing: str) -> None:
+    """Refuse ``doing`` unless the event is live, saying why in words."""
+    if event.status is EventStatus.DRAFT:
+        raise IllegalMove(
+            f"Cannot {doing}: the event has not started yet. "
+            "The organiser starts it from the console.",
+            code="event_not_live",
+        )
+    if event.status is EventStatus.CLOSED:
+        raise IllegalMove(
+            f"Cannot {doing}: the event has closed. Nothing more can be changed.",
+            code="event_closed",
+        )
+
+
+def _check_expected(actual: int, expected: int | None, what: str) -> None:
+    # Two clicks on "next" from two screens must not skip two stages: a client
+    # says where it thinks the event is, and a stale view is refused.
+    if expected is not None and expected != actual:
+        raise IllegalMove(
+            f"The {what} has already moved (it is now {what} {actual + 1}); "
+            "your screen was behind and has been brought up to date.",
+            code="stale",
+        )
+
+
+def move_stage(event: EventState, delta: int, *, expected: int | None = None) -> int:
+    """The lockstep stage index after moving ``delta`` (+1 or -1) stages."""
+    require_live(event, "change the stage")
+    _check_expected(event.stage_index, expected, "stage")
+    if delta not in (-1, 1):
+        raise IllegalMove("The stage moves one at a time, forwards or back.", code="bad_move")
+    target = event.stage_index + delta
+    count = len(event.template.stages)
+    if target >= count:
+        raise IllegalMove(
+            f"This is the last stage ({count} of {count}). Close the event when you are done.",
+            code="no_next_stage",
+        )
+    if target < 0:
+        raise IllegalMove("This is already the first stage.", code="no_previous_stage")
+    return target
+
+
+def move_step(
+    event: EventState, table: TableState, delta: int, *, expected: int | None = None
+) -> int:
+    """The table's step index after moving ``delta`` (+1 or -1) steps within its stage."""
+    require_live(event, "change the step")
+    _check_expected(table.step_index, expected, "step")
+    if delta not in (-1, 1):
+        raise IllegalMove("The step moves one at a time, forwards or back.", code="bad_move")
+    steps = table.stage(event.template).steps
+    target = table.step_index + delta
+    if target >= len(steps):
+        raise IllegalMove(
+            f"This is the stage's last step ({len(steps)} of {len(steps)}). "
+            "The organiser moves every table to the next stage.",
+            code="no_next_step",
+        )
+    if target < 0:
+        raise IllegalMove("This is already the stage's first step.", code="no_previous_step")
+    return target
+
+
+def check_can_post(event: EventState, table: TableState) -> None:
+    """Refuse a new note unless the table's current step accepts notes."""
+    require_live(event, "post a note")
+    step = table.step(event.template)
+    if not step.accepts_notes:
+        raise IllegalMove(
+            f"Notes are closed during the '{step.title}' step. "
+            "Your facilitator will open them again.",
+            code="posting_closed",
+        )
+
+
+def check_category(template: Template, table: TableState, category: str | None) -> None:
+    """A stage with categories needs one of them; a stage without takes none."""
+    categories = table.stage(template).categories
+    if not categories:
+        if category is not None:
+            raise IllegalMove("This stage has no categories; post without one.",
+                              code="bad_category")
+        return
+    ids = [c.id for c in categories]
+    if category not in ids:
+        labels = " or ".join(c.label for c in categories)
+        raise IllegalMove(f"Pick a category for this note: {labels}.", code="bad_category")

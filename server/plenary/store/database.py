@@ -1,0 +1,123 @@
+"""Engines, connections and transactions; SQLite tuned for durability, PostgreSQL as is.
+
+Every write goes through :meth:`Database.write`, one transaction at a time, so
+that a change and its sequence number are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+# A writer waiting for another process's write lock gives up after this long.
+# Five seconds is far above a normal write (a millisecond or two) yet short
+# enough that a stuck writer surfaces as an error instead of a hung phone.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def normalise_url(url: str) -> str:
+    """Map the plain ``sqlite:///`` and ``postgresql://`` forms to their async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Stop the driver from issuing its own BEGIN: we issue ours (see _begin_*),
+    # because a deferred BEGIN that later writes fails with "database is locked"
+    # when another connection got the write lock first.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer, and the dashboard reads a lot.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: every commit is fsynced before it returns, so a note we acknowledged
+    # survives not only a crash of this process (NORMAL would) but also the
+    # laptop losing power or its lid being shut mid-event. The cost is one fsync
+    # per transaction, which a laptop SSD does in well under a millisecond.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    # Take the write lock up front: a read-then-write (the per-table sequence
+    # counter) can then never interleave with another writer's.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The application's database: a write path, a read path, and migrations."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # One writer connection: in-process writers queue on the pool (cheap,
+            # fair) instead of spinning on SQLite's busy handler.
+            self._writer = create_async_engine(
+                self.url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60
+            )
+            self._reader = create_async_engine(self.url, echo=echo, pool_size=4, max_overflow=4)
+            for engine, begin in ((self._writer, _begin_immediate),
+                                  (self._reader, _begin_deferred)):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "begin", begin)
+        else:
+            self._writer = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10,
+                                               pool_pre_ping=True)
+            self._reader = self._writer
+        self._migrated = asyncio.Lock()
+
+    @property
+    def path(self) -> str | None:
+        """The SQLite file, if this is one."""
+        return make_url(self.url).database if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction; commits on leaving the block, rolls back on error."""
+        async with self._writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only view that is consistent for the whole block."""
+        async with self._reader.begin() as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        """Raise unless the database answers."""
+        async with self.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def migrate(self) -> None:
+        """Bring the schema up to date (Alembic ``upgrade head``); safe to call repeatedly."""
+        from .migrate import upgrade_to_head
+
+        async with self._migrated, self.write() as conn:
+            await conn.run_sync(upgrade_to_head)
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self._writer.dispose()
+        if self._reader is not self._writer:
+            await self._reader.dispose()

@@ -1,0 +1,284 @@
+"""Reads and writes as small functions over a connection the caller holds.
+
+The caller (``plenary.actions``) owns the transaction; these functions never
+commit, so a change, its sequence number and its log entry land together.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.model import EventState, EventStatus, TableState
+from ..domain.template import Template, template_from_data
+from .schema import board_tables, changes, events, notes, participants, topics
+
+Row = dict[str, Any]
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds, the unit every timestamp is stored in."""
+    return time.time_ns() // 1_000_000
+
+
+# Templates are stored with their event and parsed on every load; the parse is
+# cached by content so a busy event does not re-validate on every note.
+_template_cache: dict[str, Template] = {}
+
+
+def _template(event_id: str, data: dict[str, Any]) -> Template:
+    key = f"{event_id}:{hash(repr(data))}"
+    cached = _template_cache.get(key)
+    if cached is None:
+        cached = template_from_data(data, source=f"event {event_id}")
+        if len(_template_cache) > 256:
+            _template_cache.clear()
+        _template_cache[key] = cached
+    return cached
+
+
+async def event_row(conn: AsyncConnection, event_id: str) -> Row | None:
+    """The event's row, or None."""
+    row = (await conn.execute(sa.select(events).where(events.c.id == event_id))).mappings().first()
+    return dict(row) if row else None
+
+
+def event_state(row: Row) -> EventState:
+    """The rules' view of an event row."""
+    return EventState(
+        id=row["id"],
+        status=EventStatus(row["status"]),
+        stage_index=row["stage_index"],
+        template=_template(row["id"], row["template"]),
+    )
+
+
+async def load_event(conn: AsyncConnection, event_id: str) -> EventState | None:
+    """The event's state, or None."""
+    row = await event_row(conn, event_id)
+    return event_state(row) if row else None
+
+
+async def table_row(conn: AsyncConnection, table_id: str) -> Row | None:
+    """The table's row, or None."""
+    stmt = sa.select(board_tables).where(board_tables.c.id == table_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+def table_state(row: Row) -> TableState:
+    """The rules' view of a table row."""
+    return TableState(
+        id=row["id"],
+        event_id=row["event_id"],
+        stage_index=row["stage_index"],
+        step_index=row["step_index"],
+    )
+
+
+async def table_by_join_code(conn: AsyncConnection, code: str) -> Row | None:
+    """The table a join code opens, or None."""
+    stmt = sa.select(board_tables).where(board_tables.c.join_code == code)
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def tables_of_event(conn: AsyncConnection, event_id: str) -> list[Row]:
+    """Every table of the event, by number, with its topic's title and brief."""
+    stmt = (
+        sa.select(board_tables, topics.c.title.label("topic_title"),
+                  topics.c.brief.label("topic_brief"))
+        .select_from(board_tables.outerjoin(topics, board_tables.c.topic_id == topics.c.id))
+        .where(board_tables.c.event_id == event_id)
+        .order_by(board_tables.c.number)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def topic_of(conn: AsyncConnection, topic_id: int | None) -> Row | None:
+    """A topic's row, or None."""
+    if topic_id is None:
+        return None
+    row = (await conn.execute(sa.select(topics).where(topics.c.id == topic_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_events(conn: AsyncConnection) -> list[Row]:
+    """Every event, newest first."""
+    stmt = sa.select(events).order_by(events.c.created_ms.desc())
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+# --- writes -----------------------------------------------------------------
+
+async def insert_event(conn: AsyncConnection, **values: Any) -> None:
+    """Insert an event row."""
+    await conn.execute(sa.insert(events).values(created_ms=now_ms(), **values))
+
+
+async def insert_topic(conn: AsyncConnection, **values: Any) -> int:
+    """Insert a topic; returns its id."""
+    result = await conn.execute(sa.insert(topics).values(**values).returning(topics.c.id))
+    return int(result.scalar_one())
+
+
+async def insert_table(conn: AsyncConnection, **values: Any) -> None:
+    """Insert a table row."""
+    await conn.execute(sa.insert(board_tables).values(**values))
+
+
+async def update_event(conn: AsyncConnection, event_id: str, **values: Any) -> None:
+    """Change columns of an event."""
+    await conn.execute(sa.update(events).where(events.c.id == event_id).values(**values))
+
+
+async def set_tables_position(
+    conn: AsyncConnection, event_id: str, *, stage_index: int, step_index: int
+) -> None:
+    """Move every table of the event to the given stage and step (the lockstep move)."""
+    await conn.execute(
+        sa.update(board_tables)
+        .where(board_tables.c.event_id == event_id)
+        .values(stage_index=stage_index, step_index=step_index)
+    )
+
+
+async def set_table_step(conn: AsyncConnection, table_id: str, step_index: int) -> None:
+    """Move one table to a step of its current stage."""
+    await conn.execute(
+        sa.update(board_tables).where(board_tables.c.id == table_id).values(step_index=step_index)
+    )
+
+
+async def next_seq(conn: AsyncConnection, table_id: str) -> int:
+    """Take the table's next sequence number, inside the caller's write transaction.
+
+    UPDATE ... RETURNING in one statement: under BEGIN IMMEDIATE (SQLite) or the
+    row lock the UPDATE takes (PostgreSQL), no two changes can get the same
+    number, and a rolled-back transaction gives its number back, so none is skipped.
+    """
+    result = await conn.execute(
+        sa.update(board_tables)
+        .where(board_tables.c.id == table_id)
+        .values(seq=board_tables.c.seq + 1)
+        .returning(board_tables.c.seq)
+    )
+    return int(result.scalar_one())
+
+
+async def insert_change(
+    conn: AsyncConnection, table_id: str, seq: int, kind: str, data: dict[str, Any]
+) -> Row:
+    """Log a change under a number taken with :func:`next_seq`."""
+    change = {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
+              "created_ms": now_ms()}
+    await conn.execute(sa.insert(changes).values(**change))
+    return change
+
+
+async def append_change(
+    conn: AsyncConnection, table_id: str, kind: str, data: dict[str, Any]
+) -> Row:
+    """Log a change to a table's board under the table's next sequence number."""
+    return await insert_change(conn, table_id, await next_seq(conn, table_id), kind, data)
+
+
+async def append_changes(
+    conn: AsyncConnection, table_ids: Iterable[str], kind: str, data: dict[str, Any]
+) -> list[Row]:
+    """The same change logged on many tables (a lockstep move), each with its own number."""
+    return [await append_change(conn, tid, kind, data) for tid in table_ids]
+
+
+async def changes_since(
+    conn: AsyncConnection, table_id: str, since: int, *, limit: int
+) -> list[Row]:
+    """The table's changes after ``since``, in order, at most ``limit`` of them."""
+    stmt = (
+        sa.select(changes)
+        .where(changes.c.table_id == table_id, changes.c.seq > since)
+        .order_by(changes.c.seq)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def participant_by_key(conn: AsyncConnection, table_id: str, key_hash: str) -> Row | None:
+    """The participant at this table holding this rejoin key, or None."""
+    stmt = sa.select(participants).where(
+        participants.c.table_id == table_id, participants.c.key_hash == key_hash
+    )
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def insert_participant(conn: AsyncConnection, **values: Any) -> None:
+    """Insert a participant row."""
+    await conn.execute(sa.insert(participants).values(created_ms=now_ms(), **values))
+
+
+async def rename_participant(conn: AsyncConnection, participant_id: str, name: str | None) -> None:
+    """Change the name a participant's future notes carry."""
+    await conn.execute(
+        sa.update(participants)
+        .where(participants.c.id == participant_id)
+        .values(display_name=name)
+    )
+
+
+async def note_row(conn: AsyncConnection, note_id: str) -> Row | None:
+    """A note's row, or None."""
+    row = (await conn.execute(sa.select(notes).where(notes.c.id == note_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def insert_note(conn: AsyncConnection, **values: Any) -> None:
+    """Insert a note row."""
+    await conn.execute(sa.insert(notes).values(**values))
+
+
+async def notes_of_table(conn: AsyncConnection, table_id: str) -> list[Row]:
+    """Every note of the table that is not deleted, oldest first."""
+    stmt = (
+        sa.select(notes)
+        .where(notes.c.table_id == table_id, notes.c.deleted_ms.is_(None))
+        .order_by(notes.c.created_seq)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def note_counts(conn: AsyncConnection, event_id: str) -> dict[str, dict[int, int]]:
+    """Per table, per stage: how many live notes there are."""
+    stmt = (
+        sa.select(notes.c.table_id, notes.c.stage_index, sa.func.count())
+        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
+        .where(board_tables.c.event_id == event_id, notes.c.deleted_ms.is_(None),
+               notes.c.hidden.is_(False))
+        .group_by(notes.c.table_id, notes.c.stage_index)
+    )
+    counts: dict[str, dict[int, int]] = {}
+    for table_id, stage, n in (await conn.execute(stmt)).all():
+        counts.setdefault(table_id, {})[stage] = n
+    return counts
+
+
+async def recent_notes(conn: AsyncConnection, event_id: str, *, per_table: int) -> list[Row]:
+    """The latest visible notes of each table of the event (for the dashboard)."""
+    ranked = (
+        sa.select(
+            notes,
+            sa.func.row_number()
+            .over(partition_by=notes.c.table_id, order_by=notes.c.created_seq.desc())
+            .label("rank"),
+        )
+        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
+        .where(board_tables.c.event_id == event_id, notes.c.deleted_ms.is_(None),
+               notes.c.hidden.is_(False))
+        .subquery()
+    )
+    stmt = sa.select(ranked).where(ranked.c.rank <= per_table).order_by(ranked.c.created_ms)
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]

@@ -1,0 +1,108 @@
+"""The database schema as SQLAlchemy Core tables. Alembic migrations create it.
+
+Times are integer milliseconds since the epoch (UTC): portable across SQLite and
+PostgreSQL, and exact when compared or sorted.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("venue", sa.String(200), nullable=False, server_default=""),
+    sa.Column("starts_on", sa.String(10)),
+    sa.Column("template_name", sa.String(40), nullable=False),
+    # The template as it was when the event was created: editing a template file
+    # later must not change an event that already has notes against its stages.
+    sa.Column("template", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("organiser_gen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("dashboard_gen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+topics = sa.Table(
+    "topics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(16), sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("brief", sa.Text, nullable=False, server_default=""),
+)
+
+board_tables = sa.Table(
+    "board_tables",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("event_id", sa.String(16), sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("topic_id", sa.Integer, sa.ForeignKey("topics.id")),
+    sa.Column("join_code", sa.String(16), nullable=False, unique=True),
+    sa.Column("facilitator_name", sa.String(80)),
+    sa.Column("facilitator_gen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("stage_index", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("step_index", sa.Integer, nullable=False, server_default="0"),
+    # The last sequence number given to a change of this table's board.
+    sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.UniqueConstraint("event_id", "number", name="uq_board_tables_event_number"),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(80)),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("table_id", "key_hash", name="uq_participants_table_key"),
+)
+
+notes = sa.Table(
+    "notes",
+    metadata,
+    # Chosen by the client, so that a retried post is recognised and not duplicated.
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False),
+    sa.Column("participant_id", sa.String(16), sa.ForeignKey("participants.id"), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("step_index", sa.Integer, nullable=False),
+    sa.Column("category", sa.String(40)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author", sa.String(80)),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger),
+    sa.Column("deleted_ms", sa.BigInteger),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("starred", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("group_id", sa.String(64)),
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_notes_table_stage", "table_id", "stage_index"),
+)
+
+# Every change to a table's board, in order: what a reconnecting client replays.
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)

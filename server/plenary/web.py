@@ -1,0 +1,78 @@
+"""HTTP: the pages, their static files, and the health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .store import Database
+
+# Pages load only their own scripts, styles and socket; user text can never
+# run as script even if a bug rendered it as HTML.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def routes(static_dir: Path, db: Database) -> list[Route | Mount]:
+    """The HTTP routes: one page per role, static files, and /healthz."""
+
+    def page(name: str) -> Route:
+        path = static_dir / f"{name}.html"
+
+        async def serve(request: Request) -> Response:
+            # Pages are tiny and change with releases: always revalidate.
+            return FileResponse(path, headers={"cache-control": "no-cache"})
+
+        return serve
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await db.ping()
+        except Exception as exc:
+            return JSONResponse({"status": "error", "database": type(exc).__name__},
+                                status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return [
+        Route("/", page("join")),
+        Route("/j/{code}", page("participant")),
+        Route("/facilitator", page("facilitator")),
+        Route("/organiser", page("organiser")),
+        Route("/dashboard", page("dashboard")),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+    ]

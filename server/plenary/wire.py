@@ -1,0 +1,67 @@
+"""What goes on the wire: store rows turned into the payloads of docs/protocol.md.
+
+Pure functions of plain dicts, so the protocol's shapes live in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def note_out(row: Row) -> dict[str, Any]:
+    """A note as every client at the table sees it."""
+    return {
+        "id": row["id"],
+        "table": row["table_id"],
+        "stage": row["stage_index"],
+        "step": row["step_index"],
+        "category": row["category"],
+        "text": row["text"],
+        "author": row["author"],
+        "at": row["created_ms"],
+    }
+
+
+def change_out(change: Row) -> dict[str, Any]:
+    """A logged change of a table's board, as broadcast and as replayed."""
+    return {
+        "table": change["table_id"],
+        "seq": change["seq"],
+        "type": change["kind"],
+        "data": change["data"],
+        "at": change["created_ms"],
+    }
+
+
+def event_out(row: Row) -> dict[str, Any]:
+    """The event and its template (stages, steps, prompts), as every client sees it."""
+    template = row["template"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "venue": row["venue"],
+        "date": row["starts_on"],
+        "status": row["status"],
+        "stage": row["stage_index"],
+        "template": {
+            "name": template["name"],
+            "title": template["title"],
+            "show_author_names": template["show_author_names"],
+            "note_max_length": template["note_max_length"],
+            "stages": template["stages"],
+        },
+    }
+
+
+def table_out(row: Row, topic: Row | None) -> dict[str, Any]:
+    """A table: its number, topic and where it is in the event."""
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "topic": {"title": topic["title"], "brief": topic["brief"]} if topic else None,
+        "stage": row["stage_index"],
+        "step": row["step_index"],
+        "seq": row["seq"],
+    }
