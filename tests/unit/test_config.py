@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from plenary import config
+from tests.conftest import ROOT
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    undocumented = [s.env for s in config.SETTINGS if f"`{s.env}`" not in readme]
+    assert not undocumented
+
+
+def test_defaults_are_safe_for_one_laptop():
+    cfg = config.load({})
+    assert cfg.host == "127.0.0.1"
+    assert cfg.port == 8000
+    assert cfg.database_url == "sqlite+aiosqlite:///plenary.db"
+    assert cfg.public_url == "http://127.0.0.1:8000"
+    assert cfg.secret_file == Path("plenary.key")
+
+
+def test_plain_database_urls_get_async_drivers():
+    assert config.load({"DATABASE_URL": "sqlite:///x.db"}).database_url == \
+        "sqlite+aiosqlite:///x.db"
+    assert config.load({"DATABASE_URL": "postgresql://u@h/db"}).database_url == \
+        "postgresql+asyncpg://u@h/db"
+
+
+def test_port_and_public_url():
+    cfg = config.load({"PORT": "9000", "PLENARY_HOST": "0.0.0.0"})
+    assert cfg.public_url == "http://127.0.0.1:9000"
+    cfg = config.load({"PLENARY_PUBLIC_URL": "https://plenary.example.org/"})
+    assert cfg.public_url == "https://plenary.example.org"
+
+
+def test_secret_file_is_created_private_and_reused(tmp_path):
+    cfg = config.load({"PLENARY_SECRET_FILE": str(tmp_path / "s.key")})
+    first = cfg.secret()
+    assert len(first) >= 32
+    assert (tmp_path / "s.key").stat().st_mode & 0o077 == 0
+    assert cfg.secret() == first
+    assert config.load({"PLENARY_SECRET_KEY": "abc"}).secret() == b"abc"

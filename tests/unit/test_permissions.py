@@ -1,0 +1,59 @@
+import pytest
+
+from plenary.domain.errors import Forbidden
+from plenary.domain.permissions import ALLOWED, Action, Actor, Role, authorize
+
+P = Actor(Role.PARTICIPANT, "ev", table_id="t1", participant_id="p1")
+F = Actor(Role.FACILITATOR, "ev", table_id="t1")
+O = Actor(Role.ORGANISER, "ev")
+D = Actor(Role.DASHBOARD, "ev")
+ACTORS = {Role.PARTICIPANT: P, Role.FACILITATOR: F, Role.ORGANISER: O, Role.DASHBOARD: D}
+
+EXPECTED = {
+    Action.VIEW_TABLE: {Role.PARTICIPANT, Role.FACILITATOR, Role.ORGANISER, Role.DASHBOARD},
+    Action.VIEW_EVENT: {Role.ORGANISER, Role.DASHBOARD},
+    Action.POST_NOTE: {Role.PARTICIPANT},
+    Action.MOVE_STEP: {Role.FACILITATOR, Role.ORGANISER},
+    Action.MOVE_STAGE: {Role.ORGANISER},
+    Action.CHANGE_EVENT_STATUS: {Role.ORGANISER},
+}
+
+
+def test_every_action_has_an_expectation():
+    assert set(EXPECTED) == set(Action) == set(ALLOWED)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", list(Role))
+def test_role_matrix(action, role):
+    actor = ACTORS[role]
+    if role in EXPECTED[action]:
+        authorize(actor, action, event_id="ev", table_id="t1")
+    else:
+        with pytest.raises(Forbidden) as info:
+            authorize(actor, action, event_id="ev", table_id="t1")
+        assert info.value.code == "forbidden"
+
+
+@pytest.mark.parametrize("actor", [P, F])
+def test_table_roles_are_held_to_their_table(actor):
+    action = Action.POST_NOTE if actor is P else Action.MOVE_STEP
+    with pytest.raises(Forbidden) as info:
+        authorize(actor, action, event_id="ev", table_id="t2")
+    assert info.value.code == "wrong_table"
+
+
+def test_organiser_may_act_on_any_table_of_their_event_only():
+    authorize(O, Action.MOVE_STEP, event_id="ev", table_id="t2")
+    with pytest.raises(Forbidden) as info:
+        authorize(O, Action.MOVE_STAGE, event_id="other")
+    assert info.value.code == "wrong_event"
+
+
+def test_actor_shape_is_checked():
+    with pytest.raises(ValueError, match="table id"):
+        Actor(Role.PARTICIPANT, "ev", participant_id="p")
+    with pytest.raises(ValueError, match="participant id"):
+        Actor(Role.FACILITATOR, "ev", table_id="t", participant_id="p")
+    with pytest.raises(ValueError, match="table id"):
+        Actor(Role.ORGANISER, "ev", table_id="t")
