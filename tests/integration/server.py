@@ -14,13 +14,13 @@ from typing import Any
 
 import socketio
 import uvicorn
-
 from plenary import config as config_mod
 from plenary.app import create_app
 from plenary.links import Links
 from plenary.setup import TopicSpec, create_event, event_links, load_template
 from plenary.store import Database
 from plenary.store import queries as q
+
 from tests.conftest import TEMPLATES
 
 #: Long enough for a loaded CI machine, short enough to fail fast when a broadcast never comes.

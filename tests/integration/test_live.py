@@ -12,7 +12,7 @@ import pytest
 import socketio
 
 from .conftest import participant_auth
-from .server import connect, refused
+from .server import refused
 
 pytestmark = pytest.mark.integration
 

@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from plenary.actions import Board, Session
 from plenary.domain.payloads import NotePost, ParticipantAuth
 from plenary.setup import TopicSpec, create_event, load_template
 from plenary.store import Database
 from plenary.store import queries as q
 from plenary.store.schema import metadata
+
 from tests.conftest import TEMPLATES
 
 pytestmark = pytest.mark.integration

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from plenary import config
+
 from tests.conftest import ROOT
 
 

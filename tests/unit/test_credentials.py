@@ -1,7 +1,6 @@
 import re
 
 import pytest
-
 from plenary.domain.credentials import (
     JOIN_CODE_ALPHABET,
     make_token,

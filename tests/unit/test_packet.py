@@ -1,9 +1,8 @@
 """The msgpack packet mends three interop faults with socket.io-client 4.x."""
 
 import msgpack
-from socketio import packet as sio_packet
-
 from plenary.live.packet import Packet
+from socketio import packet as sio_packet
 
 
 def test_disconnect_packet_has_no_data_field():

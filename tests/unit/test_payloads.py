@@ -1,5 +1,4 @@
 import pytest
-
 from plenary.domain.errors import InvalidPayload
 from plenary.domain.payloads import (
     NotePost,

@@ -1,13 +1,12 @@
 import pytest
-
 from plenary.domain.errors import Forbidden
 from plenary.domain.permissions import ALLOWED, Action, Actor, Role, authorize
 
-P = Actor(Role.PARTICIPANT, "ev", table_id="t1", participant_id="p1")
-F = Actor(Role.FACILITATOR, "ev", table_id="t1")
-O = Actor(Role.ORGANISER, "ev")
-D = Actor(Role.DASHBOARD, "ev")
-ACTORS = {Role.PARTICIPANT: P, Role.FACILITATOR: F, Role.ORGANISER: O, Role.DASHBOARD: D}
+PART = Actor(Role.PARTICIPANT, "ev", table_id="t1", participant_id="p1")
+FAC = Actor(Role.FACILITATOR, "ev", table_id="t1")
+ORG = Actor(Role.ORGANISER, "ev")
+DASH = Actor(Role.DASHBOARD, "ev")
+ACTORS = {Role.PARTICIPANT: PART, Role.FACILITATOR: FAC, Role.ORGANISER: ORG, Role.DASHBOARD: DASH}
 
 EXPECTED = {
     Action.VIEW_TABLE: {Role.PARTICIPANT, Role.FACILITATOR, Role.ORGANISER, Role.DASHBOARD},
@@ -35,18 +34,18 @@ def test_role_matrix(action, role):
         assert info.value.code == "forbidden"
 
 
-@pytest.mark.parametrize("actor", [P, F])
+@pytest.mark.parametrize("actor", [PART, FAC])
 def test_table_roles_are_held_to_their_table(actor):
-    action = Action.POST_NOTE if actor is P else Action.MOVE_STEP
+    action = Action.POST_NOTE if actor is PART else Action.MOVE_STEP
     with pytest.raises(Forbidden) as info:
         authorize(actor, action, event_id="ev", table_id="t2")
     assert info.value.code == "wrong_table"
 
 
 def test_organiser_may_act_on_any_table_of_their_event_only():
-    authorize(O, Action.MOVE_STEP, event_id="ev", table_id="t2")
+    authorize(ORG, Action.MOVE_STEP, event_id="ev", table_id="t2")
     with pytest.raises(Forbidden) as info:
-        authorize(O, Action.MOVE_STAGE, event_id="other")
+        authorize(ORG, Action.MOVE_STAGE, event_id="other")
     assert info.value.code == "wrong_event"
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from plenary.domain import rules
 from plenary.domain.errors import IllegalMove
 from plenary.domain.model import EventStatus

@@ -1,7 +1,7 @@
 import pytest
-
 from plenary.domain.template import StepKind, TemplateError, parse_template
 from plenary.setup import load_template, template_files
+
 from tests.conftest import TEMPLATES
 
 MINIMAL = """
@@ -77,12 +77,12 @@ def test_duplicate_ids():
 
 
 def test_bad_toml_and_wrong_name():
-    with pytest.raises(TemplateError, match="mini.toml: not valid TOML"):
+    with pytest.raises(TemplateError, match=r"mini\.toml: not valid TOML"):
         parse_template("schema = = 1", source="mini.toml")
     with pytest.raises(TemplateError, match="name: is 'mini' but the file is named 'other'"):
         parse_template(MINIMAL, source="other.toml", expected_name="other")
 
 
 def test_unknown_template_lists_the_known_ones():
-    with pytest.raises(TemplateError, match="known: .*alchemy"):
+    with pytest.raises(TemplateError, match=r"known: .*alchemy"):
         load_template(TEMPLATES, "nope")
