@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
+import uvicorn
 from starlette.applications import Starlette
 
 from .actions import Board
@@ -46,3 +47,18 @@ class Plenary:
 def create_app(config: Config) -> Plenary:
     """Build the application for ``config``."""
     return Plenary(config)
+
+
+def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
+    """How uvicorn serves Plenary (``plenary serve`` and the tests use the same)."""
+    options: dict[str, Any] = {
+        "host": app.config.host,
+        "port": app.config.port,
+        "log_level": app.config.log_level,
+        # Compression doubles the memory of every websocket and multiplies the
+        # cost of each broadcast; our messages are small msgpack already.
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "lifespan": "on",
+    } | overrides
+    return uvicorn.Config(app.asgi, **options)

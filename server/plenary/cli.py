@@ -55,20 +55,9 @@ def serve(cfg: config_mod.Config, banner: str | None = None) -> None:
     """Run the server until interrupted."""
     import uvicorn
 
-    from .app import create_app
+    from .app import create_app, uvicorn_config
 
-    app = create_app(cfg)
-    uv_config = uvicorn.Config(
-        app.asgi,
-        host=cfg.host,
-        port=cfg.port,
-        log_level=cfg.log_level,
-        # Compression doubles the memory of every websocket and multiplies the
-        # cost of each broadcast; our messages are small msgpack already.
-        ws_per_message_deflate=False,
-        proxy_headers=True,
-    )
-    server = uvicorn.Server(uv_config)
+    server = uvicorn.Server(uvicorn_config(create_app(cfg)))
     if banner:
         print(banner, flush=True)
     server.run()

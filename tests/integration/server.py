@@ -15,7 +15,7 @@ from typing import Any
 import socketio
 import uvicorn
 from plenary import config as config_mod
-from plenary.app import create_app
+from plenary.app import create_app, uvicorn_config
 from plenary.links import Links
 from plenary.setup import TopicSpec, create_event, event_links, load_template
 from plenary.store import Database
@@ -76,9 +76,7 @@ def run_server(tmp: Path, **env: str) -> Iterator[RunningServer]:
         **env,
     })
     app = create_app(cfg)
-    server = uvicorn.Server(uvicorn.Config(app.asgi, host="127.0.0.1", port=port,
-                                           log_level="warning", ws_per_message_deflate=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, host="127.0.0.1", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     started = threading.Event()

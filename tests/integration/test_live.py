@@ -294,3 +294,13 @@ async def test_engine_io_sid_reuse_is_not_possible(server, event):
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sio.connect(server.url, transports=["websocket"], wait_timeout=5)
     assert not sio.connected
+
+
+async def test_websocket_compression_is_off(server):
+    """permessage-deflate costs memory per socket and CPU per broadcast: we decline it."""
+    import websockets
+
+    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url, compression="deflate") as ws:
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        assert (await ws.recv()).startswith("0{")  # the engine.io open packet
