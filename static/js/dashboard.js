@@ -48,12 +48,13 @@ function renderHead() {
 }
 
 function layout(n) {
-  // Columns and rows that fill a 16:9 screen without scrolling, for up to ~24 tables.
+  // Columns and rows that fill a 16:9 screen without scrolling, for up to 24 tables.
   const cols = n <= 3 ? Math.max(n, 1) : n <= 4 ? 2 : n <= 8 ? 4 : n <= 12 ? 4 : n <= 15 ? 5 : n <= 18 ? 6 : n <= 24 ? 6 : 8;
   const rows = Math.ceil(n / cols);
   const board = $("tiles");
   board.style.setProperty("--cols", cols);
-  board.style.setProperty("--rows", Math.min(rows, 4));
+  board.style.setProperty("--rows", rows);
+  document.body.classList.toggle("many", rows > 4);
   board.dataset.size = n <= 8 ? "large" : n <= 16 ? "medium" : "small";
   return n <= 8 ? 3 : n <= 16 ? 2 : 1; // latest notes per tile
 }
@@ -67,16 +68,16 @@ function buildTiles() {
   $("tiles").replaceChildren(...sorted.map((t) => {
     const tile = h("li", { class: "tile", "data-table": t.id },
       h("div", { class: "tile-head" },
-        h("h3", { class: "tile-number", text: `Table ${t.number}` }),
+        h("div", { class: "tile-name" }, h("h3", { class: "tile-number", text: `Table ${t.number}` }), h("p", { class: "tile-step" })),
         h("p", { class: "tile-count" }, h("span", { class: "big" }), h("span", { class: "unit" }))),
-      h("p", { class: "tile-topic", text: t.topic?.title || "" }),
-      h("p", { class: "tile-step" }),
+      h("p", { class: "tile-topic", title: t.topic?.title || null, text: t.topic?.title || "" }),
       h("ul", { class: "latest", "aria-label": `Latest notes at table ${t.number}` }),
       h("p", { class: "tile-private" }));
     tiles.set(t.id, tile);
     fillTile(t, tile);
     return tile;
   }));
+  document.querySelectorAll(".latest").forEach(fit);
 }
 
 function fillTile(t, tile) {
@@ -87,12 +88,32 @@ function fillTile(t, tile) {
   const recent = (live.state.recent.get(t.id) || []).filter((n) => n.stage === t.stage);
   const shown = recent.filter((n) => !isPrivate(event, t, n));
   const priv = recent.length - shown.length;
-  tile.querySelector(".latest").replaceChildren(...shown.slice(0, perTile).map((n) =>
-    h("li", { class: "latest-note", dir: "auto", text: n.text })));
+  const list = tile.querySelector(".latest");
+  list.replaceChildren(...shown.slice(0, perTile).map((n) =>
+    h("li", { class: "latest-note", dir: "auto" }, h("span", { text: n.text }))));
+  fit(list);
   const step = event.template.stages[t.stage]?.steps[t.step];
   tile.querySelector(".tile-step").textContent = step ? `Step ${t.step + 1}: ${step.title}` : "";
   say(tile.querySelector(".tile-private"), priv ? `${plural(priv, "note")} private until revealed` : "");
 }
+
+/** Hide the notes that do not fit whole in their tile: never half a note on the screen. */
+function fit(list) {
+  if (!list.isConnected) return;
+  for (const li of list.children) li.hidden = false;
+  const room = list.clientHeight;
+  let over = false;
+  for (const li of list.children) {
+    over ||= li.offsetTop + li.offsetHeight > room + 1;
+    li.hidden = over;
+  }
+}
+
+let resizeTimer = 0;
+addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => document.querySelectorAll(".latest").forEach(fit), 100);
+});
 
 function updateTile(id, flash) {
   const t = live.state.tables.get(id);

@@ -14,7 +14,8 @@ input.addEventListener("input", () => {
 
 form.addEventListener("submit", (e) => {
   e.preventDefault();
-  const code = input.value.replace(/[\s-]/g, "").toUpperCase();
+  // A pasted link works too: take what follows /j/.
+  const code = input.value.split("/j/").pop().replace(/[\s-]/g, "").toUpperCase();
   let problem = "";
   if (!code) problem = "Type the code from your table's card first.";
   else if (code.length !== 8) problem = `A table code has 8 characters; you typed ${code.length}.`;

@@ -6,7 +6,7 @@ const PROBE_MS = 5000; // a phone waking up: a connection that cannot answer in 
 const RETRY_MS = 3000;
 const FATAL = new Set(["bad_join_code", "bad_token", "unauthenticated", "invalid_payload"]);
 
-/** Build an element: attrs become attributes, "text" becomes textContent, kids are appended. */
+/** An element; "text" goes in as textContent, never as HTML. */
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -21,7 +21,6 @@ export function h(tag, attrs, ...kids) {
 
 export const $ = (id) => document.getElementById(id);
 
-/** Set an element's text, hiding it when there is none. */
 export function say(el, text) {
   el.textContent = text || "";
   el.hidden = !text;
@@ -117,7 +116,7 @@ export function connectLive(opts) {
     statusEl.dataset.state = kind;
   }
 
-  /** Send one event and wait for its acknowledgement. Never throws. */
+  /** Send one event and wait for its acknowledgement; never throws. */
   async function request(name, payload, ms = ACK_MS) {
     if (!socket.connected) {
       return { ok: false, error: { code: "offline", message: "You are not connected. Try again when the connection is back." } };
@@ -181,7 +180,6 @@ export function connectLive(opts) {
     }
   }
 
-  /** Apply a change if it is the next one; ignore repeats; sync over a gap. */
   function handle(c, replayed) {
     const t = table ? state.table : state.tables.get(c.table);
     if (!t) return resync(); // a table we have never seen: take a fresh snapshot

@@ -213,6 +213,7 @@ text.addEventListener("keydown", (e) => {
   }
 });
 text.addEventListener("input", updateCount);
+if (/Mac|iP/.test(navigator.platform)) $("note-keys").textContent = "⌘+Enter posts";
 
 function saveName(e) {
   e?.preventDefault();
