@@ -11,33 +11,45 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from . import views
+from .domain import board as rules_board
 from .domain import rules
 from .domain.credentials import hash_key, new_id, normalise_join_code, read_token, verify_token
-from .domain.errors import Conflict, NotFound, Unauthenticated
-from .domain.model import EventStatus
+from .domain.errors import Conflict, InvalidPayload, NotFound, Unauthenticated
+from .domain.model import EventState, TableState
 from .domain.payloads import (
+    GROUP_LABEL_MAX,
+    SUMMARY_CEILING,
+    GroupDelete,
+    GroupSave,
+    NoteEdit,
+    NoteGroup,
+    NoteHide,
+    NoteMerge,
     NotePost,
+    NoteRef,
+    NoteStar,
     ParticipantAuth,
     StaffAuth,
     StageMove,
     StatusChange,
     StepMove,
+    SummarySet,
     SyncRequest,
+    TableReady,
+    VoteAdd,
+    VoteRemove,
     clean_name,
     clean_text,
 )
 from .domain.permissions import Action, Actor, Role, authorize
 from .store import Database
 from .store import queries as q
-from .wire import change_out, event_out, note_out, table_out
+from .wire import change_out, group_out, note_out
 
-#: A client this far behind gets a fresh snapshot instead of a replay: past
-#: a few hundred changes, one snapshot is smaller and quicker to apply.
-REPLAY_LIMIT = 500
-
-#: Latest notes per table in the dashboard's snapshot.
-DASHBOARD_RECENT_NOTES = 3
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +58,10 @@ class Outcome:
 
     ack: dict[str, Any]
     event_id: str
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[Row] = field(default_factory=list)
 
     def broadcasts(self) -> list[dict[str, Any]]:
-        """The changes in their wire form."""
+        """The changes in their wire form (still carrying ``private_to``)."""
         return [change_out(c) for c in self.changes]
 
 
@@ -59,6 +71,18 @@ class Session:
 
     actor: Actor
     name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """An event and one of its tables, as loaded inside a write transaction."""
+
+    event: EventState
+    row: Row
+
+    @property
+    def table(self) -> TableState:
+        return q.table_state(self.row)
 
 
 class Board:
@@ -110,7 +134,7 @@ class Board:
         return Session(Actor(Role.PARTICIPANT, table["event_id"], table_id=table["id"],
                              participant_id=known["id"]), name=name)
 
-    async def _save_participant(self, table_id: str, key_hash: str, name: str | None) -> q.Row:
+    async def _save_participant(self, table_id: str, key_hash: str, name: str | None) -> Row:
         # The phone keeps its key across reloads and lost connections, so the same
         # key is the same participant: rejoining never creates a second one.
         for _ in range(2):
@@ -136,59 +160,24 @@ class Board:
         async with self.db.read() as conn:
             if actor.table_id is None:
                 authorize(actor, Action.VIEW_EVENT, event_id=actor.event_id)
-                return await self._event_snapshot(conn, actor)
+                snapshot = await views.event_snapshot(conn, actor)
+                if snapshot is None:
+                    raise NotFound("This event no longer exists.")
+                return snapshot
             authorize(actor, Action.VIEW_TABLE, event_id=actor.event_id, table_id=actor.table_id)
             table = await q.table_row(conn, actor.table_id)
             if table is None:
                 raise NotFound("This table no longer exists.")
-            since = req.since
-            if since is not None and since <= table["seq"] and table["seq"] - since <= REPLAY_LIMIT:
-                rows = await q.changes_since(conn, table["id"], since, limit=REPLAY_LIMIT)
-                return {"mode": "changes", "seq": table["seq"],
-                        "changes": [change_out(c) for c in rows], "you": _you(session)}
-            return await self._table_snapshot(conn, session, table)
+            viewer = views.viewer_of(actor)
+            if req.since is not None:
+                changes = await views.replay(conn, viewer, table, req.since)
+                if changes is not None:
+                    return {"mode": "changes", "seq": table["seq"], "changes": changes,
+                            "you": views.you(actor, session.name)}
+            snapshot = await views.table_snapshot(conn, viewer, table)
+            return snapshot | {"you": views.you(actor, session.name)}
 
-    async def _table_snapshot(self, conn: Any, session: Session, table: q.Row) -> dict[str, Any]:
-        event = await q.event_row(conn, table["event_id"])
-        assert event is not None  # the foreign key guarantees it
-        topic = await q.topic_of(conn, table["topic_id"])
-        notes = await q.notes_of_table(conn, table["id"])
-        me = session.actor.participant_id
-        return {
-            "mode": "snapshot",
-            "seq": table["seq"],
-            "event": event_out(event),
-            "table": table_out(table, topic),
-            "notes": [note_out(n) | {"mine": n["participant_id"] == me}
-                      for n in notes if not n["hidden"]],
-            "you": _you(session),
-        }
-
-    async def _event_snapshot(self, conn: Any, actor: Actor) -> dict[str, Any]:
-        event = await q.event_row(conn, actor.event_id)
-        if event is None:
-            raise NotFound("This event no longer exists.")
-        tables = await q.tables_of_event(conn, actor.event_id)
-        counts = await q.note_counts(conn, actor.event_id)
-        recent = await q.recent_notes(conn, actor.event_id, per_table=DASHBOARD_RECENT_NOTES)
-        out_tables = []
-        for t in tables:
-            topic = None
-            if t["topic_id"] is not None:
-                topic = {"title": t["topic_title"], "brief": t["topic_brief"]}
-            per_stage = counts.get(t["id"], {})
-            out_tables.append(table_out(t, topic) | {
-                "notes": {str(stage): n for stage, n in sorted(per_stage.items())},
-            })
-        return {
-            "mode": "snapshot",
-            "event": event_out(event),
-            "tables": out_tables,
-            "recent": [note_out(n) for n in recent],
-            "you": {"role": actor.role.value},
-        }
-
-    # --- changing ------------------------------------------------------------
+    # --- participants' notes and votes -----------------------------------------
 
     async def post_note(self, session: Session, p: NotePost) -> Outcome:
         """Add a participant's note; a retry with the same id returns the first result."""
@@ -200,26 +189,29 @@ class Board:
             existing = await q.note_row(conn, p.id)
             if existing is not None:
                 return self._repeat_post(actor, existing)
-            event = await q.load_event(conn, actor.event_id)
-            table_row = await q.table_row(conn, actor.table_id)
-            assert event is not None and table_row is not None
-            table = q.table_state(table_row)
+            scope = await self._scope(conn, actor, actor.table_id)
+            event, table = scope.event, scope.table
             rules.check_can_post(event, table)
             rules.check_category(event.template, table, p.category)
             text = clean_text(p.text, limit=event.template.note_max_length)
+            private = rules_board.posting_is_private(event, table)
             row = {
                 "id": p.id, "table_id": table.id, "participant_id": actor.participant_id,
                 "stage_index": table.stage_index, "step_index": table.step_index,
                 "category": p.category, "text": text,
                 "author": session.name if event.template.show_author_names else None,
                 "created_ms": q.now_ms(), "created_seq": await q.next_seq(conn, table.id),
+                "private": private, "updated_ms": None, "starred": False, "hidden": False,
+                "group_id": None, "late": False, "deleted_ms": None, "merged_into": None,
             }
             await q.insert_note(conn, **row)
+            note = note_out(row, votes=0)
             change = await q.insert_change(conn, table.id, row["created_seq"], "note.added",
-                                           {"note": note_out(row)})
-        return Outcome({"seq": change["seq"], "note": note_out(row)}, actor.event_id, [change])
+                                           {"note": note},
+                                           private_to=actor.participant_id if private else None)
+        return Outcome({"seq": change["seq"], "note": note}, actor.event_id, [change])
 
-    def _repeat_post(self, actor: Actor, existing: q.Row) -> Outcome:
+    def _repeat_post(self, actor: Actor, existing: Row) -> Outcome:
         if existing["participant_id"] != actor.participant_id:
             raise Conflict("That note id is already taken; your page will pick another.",
                            code="id_conflict")
@@ -228,24 +220,272 @@ class Board:
         return Outcome({"seq": existing["created_seq"], "note": note_out(existing),
                         "duplicate": True}, actor.event_id)
 
+    async def edit_note(self, session: Session, p: NoteEdit) -> Outcome:
+        """A participant rewrites their own note while its stage is open."""
+        actor = session.actor
+        authorize(actor, Action.EDIT_OWN_NOTE, event_id=actor.event_id, table_id=actor.table_id)
+        assert actor.table_id is not None and actor.participant_id is not None
+        async with self.db.write() as conn:
+            scope = await self._scope(conn, actor, actor.table_id)
+            note = await q.note_row(conn, p.id)
+            rules_board.check_own_note(note, actor.participant_id, actor.table_id)
+            assert note is not None
+            rules_board.check_stage_open(scope.event, scope.table, note)
+            rules.check_category(scope.event.template, scope.table, p.category)
+            text = clean_text(p.text, limit=scope.event.template.note_max_length)
+            if text == note["text"] and p.category == note["category"]:
+                return Outcome({"seq": scope.row["seq"], "note": note_out(note),
+                                "unchanged": True}, actor.event_id)
+            note |= {"text": text, "category": p.category, "updated_ms": q.now_ms()}
+            await q.update_note(conn, p.id, text=text, category=p.category,
+                                updated_ms=note["updated_ms"])
+            wire = note_out(note)
+            change = await q.append_change(conn, actor.table_id, "note.edited", {"note": wire},
+                                           private_to=_private_to(note))
+        return Outcome({"seq": change["seq"], "note": wire}, actor.event_id, [change])
+
+    async def delete_note(self, session: Session, p: NoteRef) -> Outcome:
+        """A participant takes back their own note while its stage is open."""
+        actor = session.actor
+        authorize(actor, Action.EDIT_OWN_NOTE, event_id=actor.event_id,
+                  table_id=p.table or actor.table_id)
+        assert actor.table_id is not None and actor.participant_id is not None
+        async with self.db.write() as conn:
+            scope = await self._scope(conn, actor, actor.table_id)
+            note = await q.note_row(conn, p.id)
+            if note is not None and note["deleted_ms"] is not None \
+                    and note["participant_id"] == actor.participant_id:
+                return Outcome({"seq": scope.row["seq"], "duplicate": True}, actor.event_id)
+            rules_board.check_own_note(note, actor.participant_id, actor.table_id)
+            assert note is not None
+            rules_board.check_stage_open(scope.event, scope.table, note)
+            await q.update_note(conn, p.id, deleted_ms=q.now_ms())
+            change = await q.append_change(conn, actor.table_id, "note.deleted", {"id": p.id},
+                                           private_to=_private_to(note))
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    async def add_vote(self, session: Session, p: VoteAdd) -> Outcome:
+        """One dot on a note; a retried vote (same id) counts once."""
+        actor = session.actor
+        authorize(actor, Action.VOTE, event_id=actor.event_id, table_id=actor.table_id)
+        assert actor.table_id is not None and actor.participant_id is not None
+        async with self.db.write() as conn:
+            existing = await q.vote_row(conn, p.id)
+            if existing is not None:
+                if existing["participant_id"] != actor.participant_id:
+                    raise Conflict("That vote id is already taken.", code="id_conflict")
+                return Outcome({"duplicate": True, "vote": {"id": p.id, "note": p.note}},
+                               actor.event_id)
+            scope = await self._scope(conn, actor, actor.table_id)
+            note = rules_board.check_table_note(await q.note_row(conn, p.note), actor.table_id)
+            used = len(await q.votes_of(conn, actor.participant_id, scope.table.stage_index))
+            rules_board.check_vote(scope.event, scope.table, note, used)
+            await q.insert_vote(conn, id=p.id, table_id=actor.table_id, note_id=p.note,
+                                participant_id=actor.participant_id,
+                                stage_index=scope.table.stage_index)
+            blind = rules_board.vote_counts_hidden(scope.event, scope.table)
+            total = (await q.vote_counts(conn, actor.table_id)).get(p.note, 0)
+            change = await q.append_change(
+                conn, actor.table_id, "vote.added",
+                {"vote": {"id": p.id, "note": p.note}, "votes": total},
+                private_to=actor.participant_id if blind else None)
+        limit = scope.event.template.votes_for(scope.table.stage_index)
+        return Outcome({"seq": change["seq"], "vote": {"id": p.id, "note": p.note},
+                        "votes_left": limit - used - 1}, actor.event_id, [change])
+
+    async def remove_vote(self, session: Session, p: VoteRemove) -> Outcome:
+        """Take one of your dots back while voting is open."""
+        actor = session.actor
+        authorize(actor, Action.VOTE, event_id=actor.event_id, table_id=actor.table_id)
+        assert actor.table_id is not None and actor.participant_id is not None
+        async with self.db.write() as conn:
+            scope = await self._scope(conn, actor, actor.table_id)
+            vote = await q.vote_row(conn, p.id)
+            if vote is None:  # already taken back (a retry): nothing to do
+                return Outcome({"seq": scope.row["seq"], "duplicate": True}, actor.event_id)
+            if vote["participant_id"] != actor.participant_id:
+                raise NotFound("That is not one of your votes.")
+            rules_board.check_unvote(scope.event, scope.table)
+            await q.delete_vote(conn, p.id)
+            blind = rules_board.vote_counts_hidden(scope.event, scope.table)
+            total = (await q.vote_counts(conn, actor.table_id)).get(vote["note_id"], 0)
+            change = await q.append_change(
+                conn, actor.table_id, "vote.removed",
+                {"vote": {"id": p.id, "note": vote["note_id"]}, "votes": total},
+                private_to=actor.participant_id if blind else None)
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    # --- the facilitator's tidying ---------------------------------------------
+
+    async def star_note(self, session: Session, p: NoteStar) -> Outcome:
+        """Mark (or unmark) a note as one of the table's big ideas."""
+        return await self._flag(session, p.id, p.table, "starred", p.starred, "note.starred")
+
+    async def hide_note(self, session: Session, p: NoteHide) -> Outcome:
+        """Take an inappropriate note off participants' boards (kept, marked, for staff)."""
+        return await self._flag(session, p.id, p.table, "hidden", p.hidden,
+                                "note.hidden" if p.hidden else "note.shown")
+
+    async def _flag(self, session: Session, note_id: str, table_id: str | None, column: str,
+                    value: bool, kind: str) -> Outcome:
+        actor = session.actor
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, table_id)
+            note = rules_board.check_table_note(await q.note_row(conn, note_id), scope.row["id"])
+            if note[column] == value:
+                return Outcome({"seq": scope.row["seq"], "unchanged": True}, actor.event_id)
+            await q.update_note(conn, note_id, **{column: value})
+            note[column] = value
+            counts = await q.vote_counts(conn, scope.row["id"])
+            data: dict[str, Any] = {"id": note_id, column: value}
+            if kind == "note.shown":  # participants removed it: give it back whole
+                data["note"] = note_out(note, votes=counts.get(note_id, 0))
+            change = await q.append_change(conn, scope.row["id"], kind, data,
+                                           private_to=_private_to(note))
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    async def save_group(self, session: Session, p: GroupSave) -> Outcome:
+        """Create a labelled group (or relabel it) and optionally put notes in it."""
+        actor = session.actor
+        label = clean_text(p.label, limit=GROUP_LABEL_MAX, what="group label")
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            table_id = scope.row["id"]
+            existing = await q.group_row(conn, p.id)
+            if existing is not None and existing["table_id"] != table_id:
+                raise Conflict("That group id is already taken.", code="id_conflict")
+            rules.require_live(scope.event, "group notes")
+            group = {"id": p.id, "table_id": table_id, "label": label,
+                     "stage_index": existing["stage_index"] if existing
+                     else scope.table.stage_index}
+            await q.save_group(conn, group, exists=existing is not None)
+            changes = [await q.append_change(conn, table_id, "group.saved",
+                                             {"group": group_out(group)})]
+            for note_id in dict.fromkeys(p.notes):
+                changes += await self._regroup(conn, table_id, note_id, p.id)
+        return Outcome({"seq": changes[-1]["seq"], "group": group_out(group)}, actor.event_id,
+                       changes)
+
+    async def group_note(self, session: Session, p: NoteGroup) -> Outcome:
+        """Put a note in a group, or take it out (``group`` null)."""
+        actor = session.actor
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            rules.require_live(scope.event, "group notes")
+            if p.group is not None:
+                group = await q.group_row(conn, p.group)
+                if group is None or group["table_id"] != scope.row["id"]:
+                    raise NotFound("That group is not on this board.")
+            changes = await self._regroup(conn, scope.row["id"], p.id, p.group)
+        seq = changes[-1]["seq"] if changes else scope.row["seq"]
+        return Outcome({"seq": seq}, actor.event_id, changes)
+
+    async def _regroup(self, conn: AsyncConnection, table_id: str, note_id: str,
+                       group_id: str | None) -> list[Row]:
+        note = rules_board.check_table_note(await q.note_row(conn, note_id), table_id)
+        if note["group_id"] == group_id:
+            return []
+        await q.update_note(conn, note_id, group_id=group_id)
+        return [await q.append_change(conn, table_id, "note.grouped",
+                                      {"id": note_id, "group": group_id},
+                                      private_to=_private_to(note))]
+
+    async def delete_group(self, session: Session, p: GroupDelete) -> Outcome:
+        """Remove a group; its notes stay, ungrouped."""
+        actor = session.actor
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            group = await q.group_row(conn, p.id)
+            if group is None or group["table_id"] != scope.row["id"]:
+                raise NotFound("That group is not on this board.")
+            await q.delete_group(conn, p.id)
+            change = await q.append_change(conn, scope.row["id"], "group.deleted", {"id": p.id})
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    async def merge_note(self, session: Session, p: NoteMerge) -> Outcome:
+        """Fold a duplicate into another note; its votes carry over."""
+        actor = session.actor
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            table_id = scope.row["id"]
+            rules.require_live(scope.event, "merge notes")
+            source = rules_board.check_table_note(await q.note_row(conn, p.id), table_id)
+            target = rules_board.check_table_note(await q.note_row(conn, p.into), table_id)
+            rules_board.check_merge(source, target)
+            await q.move_votes(conn, p.id, p.into)
+            await q.update_note(conn, p.id, merged_into=p.into)
+            total = (await q.vote_counts(conn, table_id)).get(p.into, 0)
+            blind = rules_board.vote_counts_hidden(scope.event, scope.table)
+            change = await q.append_change(
+                conn, table_id, "note.merged",
+                {"id": p.id, "into": p.into, "votes": None if blind else total})
+        return Outcome({"seq": change["seq"], "votes": total}, actor.event_id, [change])
+
+    async def set_summary(self, session: Session, p: SummarySet) -> Outcome:
+        """The facilitator's summary of a stage; saved as they type."""
+        actor = session.actor
+        if len(p.text) > SUMMARY_CEILING:
+            raise InvalidPayload(f"The summary is over {SUMMARY_CEILING} characters.",
+                                 code="text_too_long")
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            rules.require_live(scope.event, "write the summary")
+            if p.stage >= len(scope.event.template.stages) or p.stage > scope.table.stage_index:
+                raise InvalidPayload("There is no such stage to summarise yet.",
+                                     code="bad_stage")
+            text = p.text.replace("\r\n", "\n")
+            await q.save_summary(conn, scope.row["id"], p.stage, text)
+            change = await q.append_change(conn, scope.row["id"], "summary.changed",
+                                           {"stage": p.stage, "text": text})
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    async def set_ready(self, session: Session, p: TableReady) -> Outcome:
+        """The facilitator tells the organiser the table is ready for the next stage."""
+        actor = session.actor
+        async with self.db.write() as conn:
+            scope = await self._staff_scope(conn, actor, p.table)
+            rules.require_live(scope.event, "mark the table ready")
+            if scope.row["ready"] == p.ready:
+                return Outcome({"seq": scope.row["seq"], "unchanged": True}, actor.event_id)
+            await q.set_table(conn, scope.row["id"], ready=p.ready)
+            change = await q.append_change(conn, scope.row["id"], "table.ready",
+                                           {"ready": p.ready})
+        return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+
+    # --- moving the event ----------------------------------------------------
+
     async def move_step(self, session: Session, p: StepMove, delta: int) -> Outcome:
         """Move one table to the next (+1) or previous (-1) step of its stage."""
         actor = session.actor
-        table_id = p.table or actor.table_id
-        if table_id is None:
-            raise NotFound("Say which table to move (the 'table' field).", code="invalid_payload")
-        authorize(actor, Action.MOVE_STEP, event_id=actor.event_id, table_id=table_id)
         async with self.db.write() as conn:
-            event = await q.load_event(conn, actor.event_id)
-            table_row = await q.table_row(conn, table_id)
-            if table_row is None or table_row["event_id"] != actor.event_id or event is None:
-                raise NotFound("There is no such table in this event.")
-            table = q.table_state(table_row)
+            scope = await self._staff_scope(conn, actor, p.table)
+            event, table = scope.event, scope.table
             target = rules.move_step(event, table, delta, expected=p.expected)
+            changes = await self._leave_step(conn, event, table, target)
             await q.set_table_step(conn, table.id, target)
-            change = await q.append_change(conn, table.id, "step.changed",
-                                           {"stage": table.stage_index, "step": target})
-        return Outcome({"seq": change["seq"], "step": target}, actor.event_id, [change])
+            changes.append(await q.append_change(conn, table.id, "step.changed",
+                                                 {"stage": table.stage_index, "step": target}))
+        return Outcome({"seq": changes[-1]["seq"], "step": target}, actor.event_id, changes)
+
+    async def _leave_step(self, conn: AsyncConnection, event: EventState, table: TableState,
+                          target: int) -> list[Row]:
+        """What leaving the current step publishes: private notes, blind vote counts."""
+        changes = []
+        if rules_board.reveals_on_move(event, table, target):
+            changes += await self._reveal(conn, table.id, table.stage_index)
+        if rules_board.vote_step_ends(event, table, target):
+            counts = await q.vote_counts(conn, table.id)
+            changes.append(await q.append_change(conn, table.id, "votes.revealed",
+                                                 {"stage": table.stage_index, "votes": counts}))
+        return changes
+
+    async def _reveal(self, conn: AsyncConnection, table_id: str, stage: int) -> list[Row]:
+        revealed = await q.reveal_notes(conn, table_id, stage)
+        if not revealed:
+            return []
+        notes = [note_out(n, votes=0) for n in revealed if not n["hidden"]]
+        return [await q.append_change(conn, table_id, "notes.revealed",
+                                      {"stage": stage, "notes": notes})]
 
     async def move_stage(self, session: Session, p: StageMove, delta: int) -> Outcome:
         """Move every table of the event to the next (+1) or previous (-1) stage at once."""
@@ -256,11 +496,14 @@ class Board:
             if event is None:
                 raise NotFound("This event no longer exists.")
             target = rules.move_stage(event, delta, expected=p.expected)
+            tables = await q.tables_of_event(conn, event.id)
+            changes: list[Row] = []
+            for t in tables:  # nothing written in silence stays unseen once the stage moves
+                changes += await self._reveal(conn, t["id"], t["stage_index"])
             await q.update_event(conn, event.id, stage_index=target)
             await q.set_tables_position(conn, event.id, stage_index=target, step_index=0)
-            tables = await q.tables_of_event(conn, event.id)
-            changes = await q.append_changes(conn, [t["id"] for t in tables], "stage.changed",
-                                             {"stage": target, "step": 0})
+            changes += await q.append_changes(conn, [t["id"] for t in tables], "stage.changed",
+                                              {"stage": target, "step": 0})
         return Outcome({"stage": target}, actor.event_id, changes)
 
     async def change_status(self, session: Session, p: StatusChange) -> Outcome:
@@ -278,13 +521,28 @@ class Board:
                                              {"status": status.value})
         return Outcome({"status": status.value}, actor.event_id, changes)
 
+    # --- loading inside a transaction ------------------------------------------
 
-def _you(session: Session) -> dict[str, Any]:
-    actor = session.actor
-    you: dict[str, Any] = {"role": actor.role.value, "table": actor.table_id}
-    if actor.participant_id is not None:
-        you |= {"participant": actor.participant_id, "name": session.name}
-    return you
+    async def _scope(self, conn: AsyncConnection, actor: Actor, table_id: str) -> _Scope:
+        event = await q.load_event(conn, actor.event_id)
+        row = await q.table_row(conn, table_id)
+        if event is None or row is None or row["event_id"] != actor.event_id:
+            raise NotFound("There is no such table in this event.")
+        return _Scope(event, row)
+
+    async def _staff_scope(self, conn: AsyncConnection, actor: Actor,
+                           table_id: str | None) -> _Scope:
+        """The table a facilitator (theirs) or the organiser (named) is acting on."""
+        table_id = table_id or actor.table_id
+        if table_id is None:
+            raise InvalidPayload("Say which table (the 'table' field).")
+        authorize(actor, Action.RUN_TABLE, event_id=actor.event_id, table_id=table_id)
+        return await self._scope(conn, actor, table_id)
+
+
+def _private_to(note: Row) -> str | None:
+    """Changes to a note still in silent writing are for its author (and staff) only."""
+    return note["participant_id"] if note["private"] else None
 
 
 def _stale_link() -> Unauthenticated:
@@ -293,6 +551,3 @@ def _stale_link() -> Unauthenticated:
         "for the current link.",
         code="bad_token",
     )
-
-
-__all__ = ["Board", "EventStatus", "Outcome", "Session"]

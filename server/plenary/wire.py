@@ -10,8 +10,8 @@ from typing import Any
 Row = dict[str, Any]
 
 
-def note_out(row: Row) -> dict[str, Any]:
-    """A note as every client at the table sees it."""
+def note_out(row: Row, *, votes: int | None = None) -> dict[str, Any]:
+    """A note as the clients at the table see it (``votes`` None: not shown now)."""
     return {
         "id": row["id"],
         "table": row["table_id"],
@@ -21,17 +21,34 @@ def note_out(row: Row) -> dict[str, Any]:
         "text": row["text"],
         "author": row["author"],
         "at": row["created_ms"],
+        "edited_at": row["updated_ms"],
+        "starred": row["starred"],
+        "hidden": row["hidden"],
+        "private": row["private"],
+        "group": row["group_id"],
+        "late": row["late"],
+        "votes": votes,
     }
 
 
+def group_out(row: Row) -> dict[str, Any]:
+    """A facilitator's cluster of notes."""
+    return {"id": row["id"], "stage": row["stage_index"], "label": row["label"]}
+
+
 def change_out(change: Row) -> dict[str, Any]:
-    """A logged change of a table's board, as broadcast and as replayed."""
+    """A logged change of a table's board, as broadcast and as replayed.
+
+    ``private_to`` is for the server only: the channel removes it (and the
+    content, for everyone else) before anything leaves.
+    """
     return {
         "table": change["table_id"],
         "seq": change["seq"],
         "type": change["kind"],
         "data": change["data"],
         "at": change["created_ms"],
+        "private_to": change.get("private_to"),
     }
 
 
@@ -50,6 +67,7 @@ def event_out(row: Row) -> dict[str, Any]:
             "title": template["title"],
             "show_author_names": template["show_author_names"],
             "note_max_length": template["note_max_length"],
+            "vote_counts": template.get("vote_counts", "after_vote"),
             "stages": template["stages"],
         },
     }
@@ -64,4 +82,5 @@ def table_out(row: Row, topic: Row | None) -> dict[str, Any]:
         "stage": row["stage_index"],
         "step": row["step_index"],
         "seq": row["seq"],
+        "ready": row["ready"],
     }

@@ -17,7 +17,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture
 async def event(server: RunningServer) -> dict[str, Any]:
-    return await server.create_event(tables=2)
+    """A live two-table event whose first step is open discussion (notes public at once)."""
+    return await server.create_event(tables=2, template="world-cafe")
 
 
 def participant_auth(join_code: str, name: str | None = None, key: bytes | None = None) -> dict:

@@ -278,7 +278,7 @@ async def test_organiser_steps_a_table_when_the_facilitator_is_away(server, even
 
 
 async def test_concurrent_posts_over_the_wire_get_distinct_gap_free_seqs(server, join):
-    ev = await server.create_event(tables=1)
+    ev = await server.create_event(tables=1, template="world-cafe")
     code = ev["tables"][0]["join_code"]
     phones = [await join(participant_auth(code)) for _ in range(10)]
     start = (await phones[0].call("sync", {}))["seq"]

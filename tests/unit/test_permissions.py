@@ -12,7 +12,9 @@ EXPECTED = {
     Action.VIEW_TABLE: {Role.PARTICIPANT, Role.FACILITATOR, Role.ORGANISER, Role.DASHBOARD},
     Action.VIEW_EVENT: {Role.ORGANISER, Role.DASHBOARD},
     Action.POST_NOTE: {Role.PARTICIPANT},
-    Action.MOVE_STEP: {Role.FACILITATOR, Role.ORGANISER},
+    Action.EDIT_OWN_NOTE: {Role.PARTICIPANT},
+    Action.VOTE: {Role.PARTICIPANT},
+    Action.RUN_TABLE: {Role.FACILITATOR, Role.ORGANISER},
     Action.MOVE_STAGE: {Role.ORGANISER},
     Action.CHANGE_EVENT_STATUS: {Role.ORGANISER},
 }
@@ -36,14 +38,14 @@ def test_role_matrix(action, role):
 
 @pytest.mark.parametrize("actor", [PART, FAC])
 def test_table_roles_are_held_to_their_table(actor):
-    action = Action.POST_NOTE if actor is PART else Action.MOVE_STEP
+    action = Action.POST_NOTE if actor is PART else Action.RUN_TABLE
     with pytest.raises(Forbidden) as info:
         authorize(actor, action, event_id="ev", table_id="t2")
     assert info.value.code == "wrong_table"
 
 
 def test_organiser_may_act_on_any_table_of_their_event_only():
-    authorize(ORG, Action.MOVE_STEP, event_id="ev", table_id="t2")
+    authorize(ORG, Action.RUN_TABLE, event_id="ev", table_id="t2")
     with pytest.raises(Forbidden) as info:
         authorize(ORG, Action.MOVE_STAGE, event_id="other")
     assert info.value.code == "wrong_event"

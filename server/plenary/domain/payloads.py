@@ -25,6 +25,8 @@ from .errors import InvalidPayload
 #: Hard ceiling on a note, whatever the template says (templates allow up to 1000).
 NOTE_TEXT_CEILING = 1000
 NAME_MAX = 40
+GROUP_LABEL_MAX = 80
+SUMMARY_CEILING = 5000
 
 # C0 and C1 control characters other than tab and newline: invisible, and some
 # break terminals and spreadsheets. Joiners and direction marks stay: emoji
@@ -89,6 +91,73 @@ class StepMove(_Payload):
 
 class StageMove(_Payload):
     expected: Index | None = Field(default=None, alias="from")
+
+
+class NoteEdit(_Payload):
+    id: ClientId
+    text: StrictStr = Field(max_length=NOTE_TEXT_CEILING * 4)
+    category: Slug | None = None
+
+
+class NoteRef(_Payload):
+    id: ClientId
+    table: ClientId | None = None
+
+
+class NoteStar(_Payload):
+    id: ClientId
+    starred: bool
+    table: ClientId | None = None
+
+
+class NoteHide(_Payload):
+    id: ClientId
+    hidden: bool
+    table: ClientId | None = None
+
+
+class NoteMerge(_Payload):
+    id: ClientId
+    into: ClientId
+    table: ClientId | None = None
+
+
+class NoteGroup(_Payload):
+    id: ClientId
+    group: ClientId | None
+    table: ClientId | None = None
+
+
+class GroupSave(_Payload):
+    id: ClientId
+    label: StrictStr = Field(max_length=400)
+    notes: list[ClientId] = Field(default_factory=list, max_length=200)
+    table: ClientId | None = None
+
+
+class GroupDelete(_Payload):
+    id: ClientId
+    table: ClientId | None = None
+
+
+class VoteAdd(_Payload):
+    id: ClientId
+    note: ClientId
+
+
+class VoteRemove(_Payload):
+    id: ClientId
+
+
+class SummarySet(_Payload):
+    stage: Index
+    text: StrictStr = Field(max_length=SUMMARY_CEILING * 4)
+    table: ClientId | None = None
+
+
+class TableReady(_Payload):
+    ready: bool
+    table: ClientId | None = None
 
 
 class StatusChange(_Payload):

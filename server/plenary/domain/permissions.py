@@ -19,7 +19,9 @@ class Action(StrEnum):
     VIEW_TABLE = "view_table"
     VIEW_EVENT = "view_event"
     POST_NOTE = "post_note"
-    MOVE_STEP = "move_step"
+    EDIT_OWN_NOTE = "edit_own_note"
+    VOTE = "vote"
+    RUN_TABLE = "run_table"
     MOVE_STAGE = "move_stage"
     CHANGE_EVENT_STATUS = "change_event_status"
 
@@ -29,8 +31,11 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_TABLE: frozenset(Role),
     Action.VIEW_EVENT: frozenset({Role.ORGANISER, Role.DASHBOARD}),
     Action.POST_NOTE: frozenset({Role.PARTICIPANT}),
-    # The organiser may step a table on when its facilitator is away.
-    Action.MOVE_STEP: frozenset({Role.FACILITATOR, Role.ORGANISER}),
+    Action.EDIT_OWN_NOTE: frozenset({Role.PARTICIPANT}),
+    Action.VOTE: frozenset({Role.PARTICIPANT}),
+    # Steps, grouping, stars, hiding, summaries, ready. The organiser may run a
+    # table when its facilitator is away.
+    Action.RUN_TABLE: frozenset({Role.FACILITATOR, Role.ORGANISER}),
     Action.MOVE_STAGE: frozenset({Role.ORGANISER}),
     Action.CHANGE_EVENT_STATUS: frozenset({Role.ORGANISER}),
 }
@@ -41,7 +46,9 @@ _WHO = {
     Action.VIEW_TABLE: "people at this table",
     Action.VIEW_EVENT: "the organiser and the dashboard",
     Action.POST_NOTE: "participants",
-    Action.MOVE_STEP: "the table's facilitator or the organiser",
+    Action.EDIT_OWN_NOTE: "the note's author",
+    Action.VOTE: "participants",
+    Action.RUN_TABLE: "the table's facilitator or the organiser",
     Action.MOVE_STAGE: "the organiser",
     Action.CHANGE_EVENT_STATUS: "the organiser",
 }

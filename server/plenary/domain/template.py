@@ -115,6 +115,9 @@ class Template(_Strict):
     votes_per_participant: int = Field(default=3, ge=0, le=20)
     show_author_names: bool = True
     note_max_length: int = Field(default=280, ge=20, le=1000)
+    #: "after_vote": during a vote step participants see only their own dots,
+    #: and the counts appear when the step ends; "live": counts show as they come.
+    vote_counts: Literal["live", "after_vote"] = "after_vote"
     topics: list[Topic] = Field(default_factory=list, max_length=100)
     stages: list[Stage] = Field(min_length=1, max_length=20)
 

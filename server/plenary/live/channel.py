@@ -19,17 +19,31 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from ..actions import Board, Outcome, Session
+from ..domain.board import Viewer, view_change
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
 from ..domain.payloads import (
+    GroupDelete,
+    GroupSave,
+    NoteEdit,
+    NoteGroup,
+    NoteHide,
+    NoteMerge,
     NotePost,
+    NoteRef,
+    NoteStar,
     ParticipantAuth,
     StaffAuth,
     StageMove,
     StatusChange,
     StepMove,
+    SummarySet,
     SyncRequest,
+    TableReady,
+    VoteAdd,
+    VoteRemove,
     parse,
 )
+from ..domain.permissions import Role
 from .limits import FailureLimiter, TokenBucket
 from .packet import Packet
 
@@ -83,13 +97,32 @@ class Connection:
 
 
 def table_room(table_id: str) -> str:
-    """Everyone at one table: its participants and its facilitator."""
+    """The participants at one table."""
     return f"table:{table_id}"
 
 
-def watch_room(event_id: str) -> str:
-    """Everyone who watches every table of an event: the organiser and dashboards."""
-    return f"watch:{event_id}"
+def facilitator_room(table_id: str) -> str:
+    """One table's facilitator (on however many devices)."""
+    return f"fac:{table_id}"
+
+
+def participant_room(participant_id: str) -> str:
+    """One participant's own devices: for what only they may see."""
+    return f"p:{participant_id}"
+
+
+def organiser_room(event_id: str) -> str:
+    """The event's organiser consoles: they see every table as a facilitator would."""
+    return f"org:{event_id}"
+
+
+def dashboard_room(event_id: str) -> str:
+    """The event's dashboards: projected to the room, so they see what participants see."""
+    return f"dash:{event_id}"
+
+
+#: What a participant (or a dashboard) may see of a change private to someone else.
+_PUBLIC_VIEWER = Viewer(Role.PARTICIPANT)
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -119,6 +152,18 @@ class Channel:
         handlers: dict[str, tuple[type[BaseModel], Handler]] = {
             "sync": (SyncRequest, board.sync),
             "note.post": (NotePost, board.post_note),
+            "note.edit": (NoteEdit, board.edit_note),
+            "note.delete": (NoteRef, board.delete_note),
+            "vote.add": (VoteAdd, board.add_vote),
+            "vote.remove": (VoteRemove, board.remove_vote),
+            "note.star": (NoteStar, board.star_note),
+            "note.hide": (NoteHide, board.hide_note),
+            "note.merge": (NoteMerge, board.merge_note),
+            "note.group": (NoteGroup, board.group_note),
+            "group.save": (GroupSave, board.save_group),
+            "group.delete": (GroupDelete, board.delete_group),
+            "summary.set": (SummarySet, board.set_summary),
+            "table.ready": (TableReady, board.set_ready),
             "step.next": (StepMove, partial(_move_step, board, 1)),
             "step.prev": (StepMove, partial(_move_step, board, -1)),
             "stage.next": (StageMove, partial(_move_stage, board, 1)),
@@ -150,14 +195,35 @@ class Channel:
             raise socketio.exceptions.ConnectionRefusedError(
                 SERVER_ERROR["message"], SERVER_ERROR) from None
         self.connections[sid] = Connection(session)
-        actor = session.actor
-        if actor.table_id is not None:
-            await self.sio.enter_room(sid, table_room(actor.table_id))
-        else:
-            await self.sio.enter_room(sid, watch_room(actor.event_id))
+        for room in _rooms(session):
+            await self.sio.enter_room(sid, room)
+        if session.actor.role is Role.PARTICIPANT:
+            await self._presence_changed(session.actor.event_id, session.actor.table_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        self.connections.pop(sid, None)
+        conn = self.connections.pop(sid, None)
+        if conn is not None and conn.session.actor.role is Role.PARTICIPANT:
+            await self._presence_changed(conn.session.actor.event_id, conn.session.actor.table_id)
+
+    # --- presence: who is connected (this process's view; a cache) --------------
+
+    def presence(self, table_id: str) -> dict[str, Any]:
+        """Who is connected at a table now: a count and the names given."""
+        people: dict[str, str | None] = {}
+        for conn in self.connections.values():
+            actor = conn.session.actor
+            if actor.role is Role.PARTICIPANT and actor.table_id == table_id:
+                people[actor.participant_id or ""] = conn.session.name
+        names = sorted(n for n in people.values() if n)
+        return {"table": table_id, "count": len(people), "names": names,
+                "anonymous": sum(1 for n in people.values() if not n)}
+
+    async def _presence_changed(self, event_id: str, table_id: str | None) -> None:
+        if table_id is None:
+            return
+        await self.sio.emit("presence", self.presence(table_id),
+                            to=[facilitator_room(table_id), organiser_room(event_id),
+                                dashboard_room(event_id)])
 
     # --- events --------------------------------------------------------------
 
@@ -183,6 +249,8 @@ class Channel:
             if isinstance(result, Outcome):
                 await self.publish(result)
                 return {"ok": True, **result.ack}
+            if name == "sync":
+                result = self._with_presence(conn.session, result)
             return {"ok": True, **result}
 
         return handle
@@ -202,12 +270,49 @@ class Channel:
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
 
+    def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
+        actor = session.actor
+        if actor.role is Role.FACILITATOR and actor.table_id is not None:
+            return result | {"presence": self.presence(actor.table_id)}
+        if actor.table_id is None and "tables" in result:
+            return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
+                                          for t in result["tables"]}}
+        return result
+
     async def publish(self, outcome: Outcome) -> None:
-        """Send committed changes to the table's room and to the event's watchers."""
+        """Send committed changes to everyone who may see them, in their form for each."""
+        event_id = outcome.event_id
         for change in outcome.broadcasts():
-            await self.sio.emit(
-                "change", change, to=[table_room(change["table"]), watch_room(outcome.event_id)]
-            )
+            table_id = change["table"]
+            private_to = change.pop("private_to")
+            if private_to is None:
+                await self.sio.emit("change", change, to=[
+                    table_room(table_id), facilitator_room(table_id),
+                    organiser_room(event_id), dashboard_room(event_id)])
+                continue
+            # The full change to its author and the staff; to everyone else the
+            # same sequence number with the content left out.
+            own = participant_room(private_to)
+            await self.sio.emit("change", change, to=[
+                own, facilitator_room(table_id), organiser_room(event_id)])
+            placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
+            author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+            await self.sio.emit("change", placeholder,
+                                to=[table_room(table_id), dashboard_room(event_id)],
+                                skip_sid=author_sids)
+
+
+def _rooms(session: Session) -> list[str]:
+    actor = session.actor
+    if actor.role is Role.PARTICIPANT:
+        assert actor.table_id is not None and actor.participant_id is not None
+        return [table_room(actor.table_id), participant_room(actor.participant_id)]
+    if actor.role is Role.FACILITATOR:
+        assert actor.table_id is not None
+        return [facilitator_room(actor.table_id)]
+    if actor.role is Role.ORGANISER:
+        return [organiser_room(actor.event_id)]
+    return [dashboard_room(actor.event_id)]
 
 
 def _error(error: dict[str, Any]) -> dict[str, Any]:

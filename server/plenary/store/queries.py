@@ -15,7 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.model import EventState, EventStatus, TableState
 from ..domain.template import Template, template_from_data
-from .schema import board_tables, changes, events, notes, participants, topics
+from .schema import (
+    board_tables,
+    changes,
+    events,
+    note_groups,
+    notes,
+    participants,
+    summaries,
+    topics,
+    votes,
+)
 
 Row = dict[str, Any]
 
@@ -143,7 +153,7 @@ async def set_tables_position(
     await conn.execute(
         sa.update(board_tables)
         .where(board_tables.c.event_id == event_id)
-        .values(stage_index=stage_index, step_index=step_index)
+        .values(stage_index=stage_index, step_index=step_index, ready=False)
     )
 
 
@@ -171,20 +181,23 @@ async def next_seq(conn: AsyncConnection, table_id: str) -> int:
 
 
 async def insert_change(
-    conn: AsyncConnection, table_id: str, seq: int, kind: str, data: dict[str, Any]
+    conn: AsyncConnection, table_id: str, seq: int, kind: str, data: dict[str, Any],
+    private_to: str | None = None,
 ) -> Row:
     """Log a change under a number taken with :func:`next_seq`."""
     change = {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
-              "created_ms": now_ms()}
+              "created_ms": now_ms(), "private_to": private_to}
     await conn.execute(sa.insert(changes).values(**change))
     return change
 
 
 async def append_change(
-    conn: AsyncConnection, table_id: str, kind: str, data: dict[str, Any]
+    conn: AsyncConnection, table_id: str, kind: str, data: dict[str, Any],
+    private_to: str | None = None,
 ) -> Row:
     """Log a change to a table's board under the table's next sequence number."""
-    return await insert_change(conn, table_id, await next_seq(conn, table_id), kind, data)
+    seq = await next_seq(conn, table_id)
+    return await insert_change(conn, table_id, seq, kind, data, private_to)
 
 
 async def append_changes(
@@ -242,13 +255,130 @@ async def insert_note(conn: AsyncConnection, **values: Any) -> None:
 
 
 async def notes_of_table(conn: AsyncConnection, table_id: str) -> list[Row]:
-    """Every note of the table that is not deleted, oldest first."""
+    """Every note of the table that is not deleted or merged away, oldest first."""
     stmt = (
         sa.select(notes)
-        .where(notes.c.table_id == table_id, notes.c.deleted_ms.is_(None))
+        .where(notes.c.table_id == table_id, notes.c.deleted_ms.is_(None),
+               notes.c.merged_into.is_(None))
         .order_by(notes.c.created_seq)
     )
     return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def update_note(conn: AsyncConnection, note_id: str, **values: Any) -> None:
+    """Change columns of a note."""
+    await conn.execute(sa.update(notes).where(notes.c.id == note_id).values(**values))
+
+
+async def reveal_notes(conn: AsyncConnection, table_id: str, stage_index: int) -> list[Row]:
+    """Make the stage's private notes visible to all; returns the notes revealed."""
+    stmt = sa.select(notes).where(notes.c.table_id == table_id,
+                                  notes.c.stage_index == stage_index,
+                                  notes.c.private.is_(True))
+    revealed = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    if revealed:
+        await conn.execute(sa.update(notes).where(notes.c.id.in_([n["id"] for n in revealed]))
+                           .values(private=False))
+        for n in revealed:
+            n["private"] = False
+    return [n for n in revealed if n["deleted_ms"] is None and n["merged_into"] is None]
+
+
+async def hidden_note_ids(conn: AsyncConnection, table_id: str) -> frozenset[str]:
+    """Notes of the table the facilitator has hidden."""
+    stmt = sa.select(notes.c.id).where(notes.c.table_id == table_id, notes.c.hidden.is_(True))
+    return frozenset((await conn.execute(stmt)).scalars())
+
+
+# --- votes, groups, summaries ------------------------------------------------
+
+async def vote_counts(conn: AsyncConnection, table_id: str) -> dict[str, int]:
+    """Dots per note of the table."""
+    stmt = (sa.select(votes.c.note_id, sa.func.count()).where(votes.c.table_id == table_id)
+            .group_by(votes.c.note_id))
+    return {note_id: n for note_id, n in (await conn.execute(stmt)).all()}
+
+
+async def votes_of(conn: AsyncConnection, participant_id: str, stage_index: int) -> list[Row]:
+    """A participant's dots in one stage."""
+    stmt = sa.select(votes).where(votes.c.participant_id == participant_id,
+                                  votes.c.stage_index == stage_index).order_by(votes.c.created_ms)
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def vote_row(conn: AsyncConnection, vote_id: str) -> Row | None:
+    """A vote's row, or None."""
+    row = (await conn.execute(sa.select(votes).where(votes.c.id == vote_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def insert_vote(conn: AsyncConnection, **values: Any) -> None:
+    """Insert a vote."""
+    await conn.execute(sa.insert(votes).values(created_ms=now_ms(), **values))
+
+
+async def delete_vote(conn: AsyncConnection, vote_id: str) -> None:
+    """Take a vote back."""
+    await conn.execute(sa.delete(votes).where(votes.c.id == vote_id))
+
+
+async def move_votes(conn: AsyncConnection, from_note: str, to_note: str) -> None:
+    """Carry a merged note's votes over to the note it merged into."""
+    await conn.execute(sa.update(votes).where(votes.c.note_id == from_note)
+                       .values(note_id=to_note))
+
+
+async def groups_of_table(conn: AsyncConnection, table_id: str) -> list[Row]:
+    """The table's note groups, oldest first."""
+    stmt = (sa.select(note_groups).where(note_groups.c.table_id == table_id)
+            .order_by(note_groups.c.created_ms))
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def group_row(conn: AsyncConnection, group_id: str) -> Row | None:
+    """A group's row, or None."""
+    stmt = sa.select(note_groups).where(note_groups.c.id == group_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def save_group(conn: AsyncConnection, row: Row, *, exists: bool) -> None:
+    """Create a group, or change its label."""
+    if exists:
+        await conn.execute(sa.update(note_groups).where(note_groups.c.id == row["id"])
+                           .values(label=row["label"]))
+    else:
+        await conn.execute(sa.insert(note_groups).values(created_ms=now_ms(), **row))
+
+
+async def delete_group(conn: AsyncConnection, group_id: str) -> None:
+    """Remove a group; its notes become ungrouped."""
+    await conn.execute(sa.update(notes).where(notes.c.group_id == group_id).values(group_id=None))
+    await conn.execute(sa.delete(note_groups).where(note_groups.c.id == group_id))
+
+
+async def summaries_of_table(conn: AsyncConnection, table_id: str) -> dict[int, str]:
+    """The facilitator's summary of each stage, by stage index."""
+    stmt = sa.select(summaries.c.stage_index, summaries.c.text).where(
+        summaries.c.table_id == table_id)
+    return {stage: text for stage, text in (await conn.execute(stmt)).all()}
+
+
+async def save_summary(conn: AsyncConnection, table_id: str, stage: int, text: str) -> None:
+    """Write (or overwrite) a stage's summary."""
+    updated = await conn.execute(
+        sa.update(summaries)
+        .where(summaries.c.table_id == table_id, summaries.c.stage_index == stage)
+        .values(text=text, updated_ms=now_ms()))
+    if updated.rowcount == 0:
+        await conn.execute(sa.insert(summaries).values(table_id=table_id, stage_index=stage,
+                                                       text=text, updated_ms=now_ms()))
+
+
+async def set_table(conn: AsyncConnection, table_id: str, **values: Any) -> None:
+    """Change columns of a table."""
+    await conn.execute(sa.update(board_tables).where(board_tables.c.id == table_id)
+                       .values(**values))
 
 
 async def note_counts(conn: AsyncConnection, event_id: str) -> dict[str, dict[int, int]]:
@@ -257,7 +387,7 @@ async def note_counts(conn: AsyncConnection, event_id: str) -> dict[str, dict[in
         sa.select(notes.c.table_id, notes.c.stage_index, sa.func.count())
         .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
         .where(board_tables.c.event_id == event_id, notes.c.deleted_ms.is_(None),
-               notes.c.hidden.is_(False))
+               notes.c.merged_into.is_(None), notes.c.hidden.is_(False))
         .group_by(notes.c.table_id, notes.c.stage_index)
     )
     counts: dict[str, dict[int, int]] = {}
@@ -277,7 +407,8 @@ async def recent_notes(conn: AsyncConnection, event_id: str, *, per_table: int) 
         )
         .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
         .where(board_tables.c.event_id == event_id, notes.c.deleted_ms.is_(None),
-               notes.c.hidden.is_(False))
+               notes.c.merged_into.is_(None), notes.c.hidden.is_(False),
+               notes.c.private.is_(False))
         .subquery()
     )
     stmt = sa.select(ranked).where(ranked.c.rank <= per_table).order_by(ranked.c.created_ms)

@@ -59,6 +59,8 @@ board_tables = sa.Table(
     sa.Column("step_index", sa.Integer, nullable=False, server_default="0"),
     # The last sequence number given to a change of this table's board.
     sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
+    # The facilitator's "ready for the next stage"; cleared when the stage moves.
+    sa.Column("ready", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("event_id", "number", name="uq_board_tables_event_number"),
 )
 
@@ -93,7 +95,46 @@ notes = sa.Table(
     sa.Column("starred", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("group_id", sa.String(64)),
     sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Written during a private (silent) writing step and not yet revealed.
+    sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Merged by the facilitator into another note (which took its votes).
+    sa.Column("merged_into", sa.String(64)),
     sa.Index("ix_notes_table_stage", "table_id", "stage_index"),
+)
+
+# Dot votes: a participant may put several dots on one note, up to the stage's limit.
+votes = sa.Table(
+    "votes",
+    metadata,
+    # Chosen by the client, so that a retried vote is not counted twice.
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False),
+    sa.Column("note_id", sa.String(64), sa.ForeignKey("notes.id"), nullable=False, index=True),
+    sa.Column("participant_id", sa.String(16), sa.ForeignKey("participants.id"), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_votes_participant_stage", "participant_id", "stage_index"),
+)
+
+# Clusters of notes the facilitator made, with a short label.
+note_groups = sa.Table(
+    "note_groups",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(80), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+# The facilitator's summary of each stage at their table.
+summaries = sa.Table(
+    "summaries",
+    metadata,
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), primary_key=True),
+    sa.Column("stage_index", sa.Integer, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )
 
 # Every change to a table's board, in order: what a reconnecting client replays.
@@ -105,4 +146,8 @@ changes = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # Set when only this participant (and staff) may see the change's content:
+    # a note in silent writing, a vote while counts are hidden. Everyone else
+    # gets the sequence number with the content left out.
+    sa.Column("private_to", sa.String(16)),
 )

@@ -1,0 +1,101 @@
+"""What each viewer reads: snapshots and replays, filtered by who is looking.
+
+The privacy rules themselves are in ``domain.board``; this module applies them
+to rows read from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .domain.board import Viewer, note_visible, view_change, vote_counts_hidden
+from .domain.permissions import Actor, Role
+from .store import queries as q
+from .wire import change_out, event_out, group_out, note_out, table_out
+
+#: A client this far behind gets a fresh snapshot instead of a replay: past
+#: a few hundred changes, one snapshot is smaller and quicker to apply.
+REPLAY_LIMIT = 500
+
+#: Latest notes per table in the dashboard's snapshot.
+DASHBOARD_RECENT_NOTES = 3
+
+
+def viewer_of(actor: Actor) -> Viewer:
+    """The viewer an actor is, for the privacy rules."""
+    return Viewer(actor.role, actor.participant_id)
+
+
+async def replay(conn: AsyncConnection, viewer: Viewer, table: q.Row,
+                 since: int) -> list[dict[str, Any]] | None:
+    """The changes after ``since`` as ``viewer`` may see them, or None if a snapshot is due."""
+    if since > table["seq"] or table["seq"] - since > REPLAY_LIMIT:
+        return None
+    rows = await q.changes_since(conn, table["id"], since, limit=REPLAY_LIMIT)
+    hidden = frozenset() if viewer.is_staff else await q.hidden_note_ids(conn, table["id"])
+    return [view_change(change_out(c), viewer, hidden) for c in rows]
+
+
+async def table_snapshot(conn: AsyncConnection, viewer: Viewer, table: q.Row) -> dict[str, Any]:
+    """The whole board of one table, as ``viewer`` may see it."""
+    event = await q.event_row(conn, table["event_id"])
+    assert event is not None  # the foreign key guarantees it
+    topic = await q.topic_of(conn, table["topic_id"])
+    notes = await q.notes_of_table(conn, table["id"])
+    counts = await q.vote_counts(conn, table["id"])
+    blind = not viewer.is_staff and vote_counts_hidden(q.event_state(event), q.table_state(table))
+    me = viewer.participant_id
+    out: dict[str, Any] = {
+        "mode": "snapshot",
+        "seq": table["seq"],
+        "event": event_out(event),
+        "table": table_out(table, topic),
+        "notes": [
+            note_out(n, votes=None if blind else counts.get(n["id"], 0))
+            | {"mine": n["participant_id"] == me}
+            for n in notes if note_visible(n, viewer)
+        ],
+        "groups": [group_out(g) for g in await q.groups_of_table(conn, table["id"])],
+        "summaries": {str(k): v
+                      for k, v in (await q.summaries_of_table(conn, table["id"])).items()},
+    }
+    if me is not None:
+        mine = await q.votes_of(conn, me, table["stage_index"])
+        out["my_votes"] = [{"id": v["id"], "note": v["note_id"]} for v in mine]
+    return out
+
+
+async def event_snapshot(conn: AsyncConnection, actor: Actor) -> dict[str, Any] | None:
+    """Every table of the event at a glance (organiser console, dashboard)."""
+    event = await q.event_row(conn, actor.event_id)
+    if event is None:
+        return None
+    tables = await q.tables_of_event(conn, actor.event_id)
+    counts = await q.note_counts(conn, actor.event_id)
+    recent = await q.recent_notes(conn, actor.event_id, per_table=DASHBOARD_RECENT_NOTES)
+    out_tables = []
+    for t in tables:
+        topic = None
+        if t["topic_id"] is not None:
+            topic = {"title": t["topic_title"], "brief": t["topic_brief"]}
+        per_stage = counts.get(t["id"], {})
+        out_tables.append(table_out(t, topic) | {
+            "notes": {str(stage): n for stage, n in sorted(per_stage.items())},
+        })
+    return {
+        "mode": "snapshot",
+        "event": event_out(event),
+        "tables": out_tables,
+        "recent": [note_out(n) for n in recent],
+        "you": {"role": actor.role.value},
+    }
+
+
+def you(actor: Actor, name: str | None) -> dict[str, Any]:
+    """Who the server thinks the client is."""
+    out: dict[str, Any] = {"role": actor.role.value, "table": actor.table_id}
+    if actor.role is Role.PARTICIPANT:
+        out |= {"participant": actor.participant_id, "name": name}
+    return out
