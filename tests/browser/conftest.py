@@ -33,8 +33,10 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API holds an event loop on this
+    thread while it runs, so it must be gone before any asyncio test starts."""
     path = chromium_path()
     if path is None:
         missing("Debian's chromium (apt-get install chromium)")
