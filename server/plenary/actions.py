@@ -191,25 +191,30 @@ class Board:
                 return self._repeat_post(actor, existing)
             scope = await self._scope(conn, actor, actor.table_id)
             event, table = scope.event, scope.table
-            rules.check_can_post(event, table)
-            rules.check_category(event.template, table, p.category)
+            late = rules.check_can_post(event, table, queued=p.queued)
+            category = p.category
+            if p.queued:
+                category = rules.fit_category(event.template, table, category)
+            else:
+                rules.check_category(event.template, table, category)
             text = clean_text(p.text, limit=event.template.note_max_length)
             private = rules_board.posting_is_private(event, table)
             row = {
                 "id": p.id, "table_id": table.id, "participant_id": actor.participant_id,
                 "stage_index": table.stage_index, "step_index": table.step_index,
-                "category": p.category, "text": text,
+                "category": category, "text": text,
                 "author": session.name if event.template.show_author_names else None,
                 "created_ms": q.now_ms(), "created_seq": await q.next_seq(conn, table.id),
                 "private": private, "updated_ms": None, "starred": False, "hidden": False,
-                "group_id": None, "late": False, "deleted_ms": None, "merged_into": None,
+                "group_id": None, "late": late, "deleted_ms": None, "merged_into": None,
             }
             await q.insert_note(conn, **row)
             note = note_out(row, votes=0)
             change = await q.insert_change(conn, table.id, row["created_seq"], "note.added",
                                            {"note": note},
                                            private_to=actor.participant_id if private else None)
-        return Outcome({"seq": change["seq"], "note": note}, actor.event_id, [change])
+        return Outcome({"seq": change["seq"], "note": note, "late": late}, actor.event_id,
+                       [change])
 
     def _repeat_post(self, actor: Actor, existing: Row) -> Outcome:
         if existing["participant_id"] != actor.participant_id:

@@ -36,7 +36,7 @@ async def table(server, join):
 
 
 async def test_silent_writing_never_reaches_other_phones_until_the_reveal(table):
-    ev, t, p = table
+    _ev, t, p = table
     secret = "My private thought about care leavers"
     ack = await p["alice"].call("note.post", {"id": nid(), "text": secret})
     assert ack["ok"] and ack["note"]["private"] is True
@@ -67,7 +67,7 @@ async def test_silent_writing_never_reaches_other_phones_until_the_reveal(table)
 
 
 async def test_posting_after_the_reveal_is_public(table):
-    ev, t, p = table
+    _ev, _t, p = table
     await p["fac"].call("step.next", {"from": 0})
     await drain(p["bob"], 1)
     ack = await p["alice"].call("note.post", {"id": nid(), "text": "out loud"})
@@ -76,7 +76,7 @@ async def test_posting_after_the_reveal_is_public(table):
 
 
 async def test_edit_and_delete_your_own_note_while_the_stage_is_open(table):
-    ev, t, p = table
+    _ev, _t, p = table
     await p["fac"].call("step.next", {"from": 0})  # public from here on
     note = (await p["alice"].call("note.post", {"id": nid(), "text": "first draft"}))["note"]
     edited = await p["alice"].call("note.edit", {"id": note["id"], "text": "second draft"})
@@ -105,7 +105,7 @@ async def to_vote_step(p) -> None:
 
 
 async def test_dot_voting_with_a_limit_blind_until_the_step_ends(table):
-    ev, t, p = table
+    _ev, _t, p = table
     await to_vote_step(p)
     ideas = [(await p["bob"].call("note.post", {"id": nid(), "text": f"idea {i}"}))["note"]["id"]
              for i in range(2)]
@@ -143,7 +143,7 @@ async def test_dot_voting_with_a_limit_blind_until_the_step_ends(table):
 
 
 async def test_facilitator_tools(table):
-    ev, t, p = table
+    _ev, _t, p = table
     await p["fac"].call("step.next", {"from": 0})
     a, b, c = [(await p["alice"].call("note.post", {"id": nid(), "text": f"n{i}"}))["note"]["id"]
                for i in range(3)]

@@ -105,3 +105,20 @@ def test_categories_required_only_where_the_stage_has_them():
     with pytest.raises(IllegalMove) as info:
         rules.check_category(t, table(stage=1), None)
     assert "Barrier or Enabler" in info.value.message
+
+
+def test_notes_kept_offline_are_taken_whatever_the_step_and_late_after_the_close():
+    vote_step = table(step=2)
+    assert rules.check_can_post(event(), vote_step, queued=True) is False
+    assert rules.check_can_post(event(S.CLOSED), vote_step, queued=True) is True
+    with pytest.raises(IllegalMove) as info:
+        rules.check_can_post(event(S.DRAFT), vote_step, queued=True)
+    assert info.value.code == "event_not_live"
+    with pytest.raises(IllegalMove):
+        rules.check_can_post(event(S.CLOSED), vote_step)
+
+
+def test_queued_notes_keep_a_category_only_if_it_still_fits():
+    t = template()
+    assert rules.fit_category(t, table(stage=1), "barrier") == "barrier"
+    assert rules.fit_category(t, table(stage=0), "barrier") is None

@@ -82,6 +82,8 @@ class NotePost(_Payload):
     text: StrictStr = Field(max_length=NOTE_TEXT_CEILING * 4)
     category: Slug | None = None
     table: ClientId | None = None
+    #: Written while offline and kept on the phone until now.
+    queued: bool = False
 
 
 class StepMove(_Payload):

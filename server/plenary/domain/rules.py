@@ -105,9 +105,18 @@ def move_step(
     return target
 
 
-def check_can_post(event: EventState, table: TableState) -> None:
-    """Refuse a new note unless the table's current step accepts notes."""
+def check_can_post(event: EventState, table: TableState, *, queued: bool = False) -> bool:
+    """Refuse a new note unless the table's current step accepts notes; True if late.
+
+    A note the phone kept while offline (``queued``) was written while posting
+    was open: it is accepted whatever the step now, and after the close it is
+    kept and marked late rather than lost.
+    """
+    if queued and event.status is EventStatus.CLOSED:
+        return True
     require_live(event, "post a note")
+    if queued:
+        return False
     step = table.step(event.template)
     if not step.accepts_notes:
         raise IllegalMove(
@@ -115,6 +124,13 @@ def check_can_post(event: EventState, table: TableState) -> None:
             "Your facilitator will open them again.",
             code="posting_closed",
         )
+    return False
+
+
+def fit_category(template: Template, table: TableState, category: str | None) -> str | None:
+    """A queued note's category if it still fits the table's stage, else none (never lost)."""
+    ids = {c.id for c in table.stage(template).categories}
+    return category if category in ids else None
 
 
 def check_category(template: Template, table: TableState, category: str | None) -> None:
