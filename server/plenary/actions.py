@@ -16,14 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from . import views
 from .domain import board as rules_board
 from .domain import rules
+from .domain.controls import Timer, TimerState, change_timer, check_message, check_not_locked
 from .domain.credentials import hash_key, new_id, normalise_join_code, read_token, verify_token
-from .domain.errors import Conflict, InvalidPayload, NotFound, Unauthenticated
+from .domain.errors import Conflict, IllegalMove, InvalidPayload, NotFound, Unauthenticated
 from .domain.model import EventState, TableState
 from .domain.payloads import (
     GROUP_LABEL_MAX,
     SUMMARY_CEILING,
+    BoardLock,
     GroupDelete,
     GroupSave,
+    MessageSet,
     NoteEdit,
     NoteGroup,
     NoteHide,
@@ -32,6 +35,7 @@ from .domain.payloads import (
     NoteRef,
     NoteStar,
     ParticipantAuth,
+    SpotlightSet,
     StaffAuth,
     StageMove,
     StatusChange,
@@ -39,6 +43,7 @@ from .domain.payloads import (
     SummarySet,
     SyncRequest,
     TableReady,
+    TimerSet,
     VoteAdd,
     VoteRemove,
     clean_name,
@@ -47,7 +52,7 @@ from .domain.payloads import (
 from .domain.permissions import Action, Actor, Role, authorize
 from .store import Database
 from .store import queries as q
-from .wire import change_out, group_out, note_out
+from .wire import change_out, event_out, group_out, note_out
 
 Row = dict[str, Any]
 
@@ -59,6 +64,8 @@ class Outcome:
     ack: dict[str, Any]
     event_id: str
     changes: list[Row] = field(default_factory=list)
+    #: The event's new public state, when an event-wide setting changed.
+    event: dict[str, Any] | None = None
 
     def broadcasts(self) -> list[dict[str, Any]]:
         """The changes in their wire form (still carrying ``private_to``)."""
@@ -79,6 +86,7 @@ class _Scope:
 
     event: EventState
     row: Row
+    event_locked: bool = False
 
     @property
     def table(self) -> TableState:
@@ -163,19 +171,25 @@ class Board:
                 snapshot = await views.event_snapshot(conn, actor)
                 if snapshot is None:
                     raise NotFound("This event no longer exists.")
-                return snapshot
+                return snapshot | {"server_time": q.now_ms()}
             authorize(actor, Action.VIEW_TABLE, event_id=actor.event_id, table_id=actor.table_id)
             table = await q.table_row(conn, actor.table_id)
             if table is None:
                 raise NotFound("This table no longer exists.")
             viewer = views.viewer_of(actor)
+            now = {"server_time": q.now_ms()}
             if req.since is not None:
                 changes = await views.replay(conn, viewer, table, req.since)
                 if changes is not None:
+                    event = await q.event_row(conn, actor.event_id)
+                    assert event is not None
+                    # Event-wide settings (timer, message) are not in the log: send
+                    # them fresh with every catch-up.
                     return {"mode": "changes", "seq": table["seq"], "changes": changes,
-                            "you": views.you(actor, session.name)}
+                            "event": event_out(event), "you": views.you(actor, session.name),
+                            **now}
             snapshot = await views.table_snapshot(conn, viewer, table)
-            return snapshot | {"you": views.you(actor, session.name)}
+            return snapshot | {"you": views.you(actor, session.name), **now}
 
     # --- participants' notes and votes -----------------------------------------
 
@@ -192,6 +206,8 @@ class Board:
             scope = await self._scope(conn, actor, actor.table_id)
             event, table = scope.event, scope.table
             late = rules.check_can_post(event, table, queued=p.queued)
+            if not late:
+                _check_unlocked(scope, "post a note")
             category = p.category
             if p.queued:
                 category = rules.fit_category(event.template, table, category)
@@ -236,6 +252,7 @@ class Board:
             rules_board.check_own_note(note, actor.participant_id, actor.table_id)
             assert note is not None
             rules_board.check_stage_open(scope.event, scope.table, note)
+            _check_unlocked(scope, "change a note")
             rules.check_category(scope.event.template, scope.table, p.category)
             text = clean_text(p.text, limit=scope.event.template.note_max_length)
             if text == note["text"] and p.category == note["category"]:
@@ -264,6 +281,7 @@ class Board:
             rules_board.check_own_note(note, actor.participant_id, actor.table_id)
             assert note is not None
             rules_board.check_stage_open(scope.event, scope.table, note)
+            _check_unlocked(scope, "delete a note")
             await q.update_note(conn, p.id, deleted_ms=q.now_ms())
             change = await q.append_change(conn, actor.table_id, "note.deleted", {"id": p.id},
                                            private_to=_private_to(note))
@@ -285,6 +303,7 @@ class Board:
             note = rules_board.check_table_note(await q.note_row(conn, p.note), actor.table_id)
             used = len(await q.votes_of(conn, actor.participant_id, scope.table.stage_index))
             rules_board.check_vote(scope.event, scope.table, note, used)
+            _check_unlocked(scope, "vote")
             await q.insert_vote(conn, id=p.id, table_id=actor.table_id, note_id=p.note,
                                 participant_id=actor.participant_id,
                                 stage_index=scope.table.stage_index)
@@ -311,6 +330,7 @@ class Board:
             if vote["participant_id"] != actor.participant_id:
                 raise NotFound("That is not one of your votes.")
             rules_board.check_unvote(scope.event, scope.table)
+            _check_unlocked(scope, "change a vote")
             await q.delete_vote(conn, p.id)
             blind = rules_board.vote_counts_hidden(scope.event, scope.table)
             total = (await q.vote_counts(conn, actor.table_id)).get(vote["note_id"], 0)
@@ -505,11 +525,15 @@ class Board:
             changes: list[Row] = []
             for t in tables:  # nothing written in silence stays unseen once the stage moves
                 changes += await self._reveal(conn, t["id"], t["stage_index"])
-            await q.update_event(conn, event.id, stage_index=target)
+            # The old stage's timer means nothing in the new stage.
+            await q.update_event(conn, event.id, stage_index=target, timer_state="stopped",
+                                 timer_ends_ms=None, timer_remaining_ms=None)
             await q.set_tables_position(conn, event.id, stage_index=target, step_index=0)
             changes += await q.append_changes(conn, [t["id"] for t in tables], "stage.changed",
                                               {"stage": target, "step": 0})
-        return Outcome({"stage": target}, actor.event_id, changes)
+            row = await q.event_row(conn, event.id)
+        assert row is not None
+        return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row))
 
     async def change_status(self, session: Session, p: StatusChange) -> Outcome:
         """Start, close or reopen the event; every table hears of it."""
@@ -526,14 +550,94 @@ class Board:
                                              {"status": status.value})
         return Outcome({"status": status.value}, actor.event_id, changes)
 
+    # --- the organiser's live controls -------------------------------------------
+
+    async def set_timer(self, session: Session, p: TimerSet) -> Outcome:
+        """Start, pause, resume, extend or stop the stage timer."""
+        async def change(conn: AsyncConnection, row: Row) -> dict[str, Any]:
+            current = Timer(TimerState(row["timer_state"]), row["timer_ends_ms"],
+                            row["timer_remaining_ms"])
+            timer = change_timer(current, p.action, p.seconds, q.now_ms())
+            return {"timer_state": timer.state.value, "timer_ends_ms": timer.ends_ms,
+                    "timer_remaining_ms": timer.remaining_ms}
+        return await self._event_setting(session, change)
+
+    async def set_message(self, session: Session, p: MessageSet) -> Outcome:
+        """Show a short message on every screen (or clear it)."""
+        text = check_message(p.text)
+        return await self._event_setting(session, lambda conn, row: _const({"message": text}))
+
+    async def set_spotlight(self, session: Session, p: SpotlightSet) -> Outcome:
+        """Put one table, topic or note on the dashboard's full screen (or clear it)."""
+        async def change(conn: AsyncConnection, row: Row) -> dict[str, Any]:
+            if p.kind is None:
+                return {"spotlight": None}
+            await self._check_spotlight(conn, row["id"], p.kind, p.id)
+            return {"spotlight": {"kind": p.kind, "id": p.id}}
+        return await self._event_setting(session, change)
+
+    async def _check_spotlight(self, conn: AsyncConnection, event_id: str, kind: str,
+                               target: str | int | None) -> None:
+        missing = NotFound(f"There is no such {kind} in this event.")
+        if kind == "topic":
+            topic = await q.topic_of(conn, target if isinstance(target, int) else None)
+            if topic is None or topic["event_id"] != event_id:
+                raise missing
+            return
+        if not isinstance(target, str):
+            raise missing
+        if kind == "table":
+            table = await q.table_row(conn, target)
+            if table is None or table["event_id"] != event_id:
+                raise missing
+            return
+        note = await q.note_row(conn, target)
+        table = await q.table_row(conn, note["table_id"]) if note else None
+        if note is None or table is None or table["event_id"] != event_id \
+                or note["deleted_ms"] is not None:
+            raise missing
+        if note["hidden"] or note["private"]:
+            # The dashboard is projected to the whole room.
+            raise IllegalMove("That note is hidden or still private, so it cannot go on "
+                              "the big screen.", code="not_public")
+
+    async def lock_board(self, session: Session, p: BoardLock) -> Outcome:
+        """Lock (or unlock) one table's board or every board: read, but no changes."""
+        actor = session.actor
+        authorize(actor, Action.CHANGE_EVENT_STATUS, event_id=actor.event_id)
+        if p.table is None:
+            async def change(conn: AsyncConnection, row: Row) -> dict[str, Any]:
+                await q.set_tables_locked(conn, row["id"], p.locked)
+                return {"locked": p.locked}
+            return await self._event_setting(session, change)
+        async with self.db.write() as conn:
+            await self._scope(conn, actor, p.table)  # the table is in this event
+            await q.set_table(conn, p.table, locked=p.locked)
+            change_row = await q.append_change(conn, p.table, "table.locked",
+                                               {"locked": p.locked})
+        return Outcome({"seq": change_row["seq"]}, actor.event_id, [change_row])
+
+    async def _event_setting(self, session: Session, change: Any) -> Outcome:
+        actor = session.actor
+        authorize(actor, Action.CHANGE_EVENT_STATUS, event_id=actor.event_id)
+        async with self.db.write() as conn:
+            row = await q.event_row(conn, actor.event_id)
+            if row is None:
+                raise NotFound("This event no longer exists.")
+            values = await change(conn, row)
+            await q.update_event(conn, actor.event_id, **values)
+            row |= values
+        event = event_out(row)
+        return Outcome({"event": event}, actor.event_id, event=event)
+
     # --- loading inside a transaction ------------------------------------------
 
     async def _scope(self, conn: AsyncConnection, actor: Actor, table_id: str) -> _Scope:
-        event = await q.load_event(conn, actor.event_id)
+        event = await q.event_row(conn, actor.event_id)
         row = await q.table_row(conn, table_id)
         if event is None or row is None or row["event_id"] != actor.event_id:
             raise NotFound("There is no such table in this event.")
-        return _Scope(event, row)
+        return _Scope(q.event_state(event), row, event_locked=event["locked"])
 
     async def _staff_scope(self, conn: AsyncConnection, actor: Actor,
                            table_id: str | None) -> _Scope:
@@ -543,6 +647,14 @@ class Board:
             raise InvalidPayload("Say which table (the 'table' field).")
         authorize(actor, Action.RUN_TABLE, event_id=actor.event_id, table_id=table_id)
         return await self._scope(conn, actor, table_id)
+
+
+async def _const(values: dict[str, Any]) -> dict[str, Any]:
+    return values
+
+
+def _check_unlocked(scope: _Scope, doing: str) -> None:
+    check_not_locked(scope.event_locked, scope.row["locked"], doing)
 
 
 def _private_to(note: Row) -> str | None:

@@ -10,9 +10,13 @@ from typing import Any
 import socketio
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 
 from .actions import Board
+from .api import ConsoleApi
 from .config import Config
+from .links import Links
 from .live.channel import Channel
 from .store import Database
 from .web import SecurityHeaders, routes
@@ -38,7 +42,19 @@ class Plenary:
             finally:
                 await self.db.close()
 
-        http = Starlette(routes=routes(config.static_dir, self.db), lifespan=lifespan)
+        secret = config.secret()
+        self.links = Links(config.public_url, secret)
+        api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
+                         self.channel.kick_facilitators)
+        http = Starlette(
+            routes=[*api.routes(), *routes(config.static_dir, self.db)],
+            middleware=[Middleware(
+                SessionMiddleware, secret_key=secret.decode(), session_cookie="plenary_session",
+                # A day's event, with margin; the console signs in again from its link.
+                max_age=12 * 3600, same_site="strict",
+                https_only=config.public_url.startswith("https://"))],
+            lifespan=lifespan,
+        )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
         self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))

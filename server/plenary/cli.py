@@ -68,6 +68,7 @@ def _print_links(info: dict[str, Any]) -> str:
         "",
         f"  {info['title']}  [{info['status']}]",
         "",
+        f"  Admin console     : {info['admin_url']}",
         f"  Organiser console : {info['organiser_url']}",
         f"  Plenary dashboard : {info['dashboard_url']}",
         f"  Join with a code  : {info['join_url']}",
@@ -98,7 +99,8 @@ async def _ensure_demo(cfg: config_mod.Config) -> dict[str, Any]:
             from .domain.model import EventStatus
             async with db.write() as conn:
                 await q.update_event(conn, event_id, status=EventStatus.LIVE.value)
-        return await event_links(db, Links(cfg.public_url, cfg.secret()), event_id)
+        links = Links(cfg.public_url, cfg.secret())
+        return await event_links(db, links, event_id) | {"admin_url": links.admin()}
     finally:
         await db.close()
 
@@ -114,7 +116,8 @@ async def _create(cfg: config_mod.Config, args: argparse.Namespace) -> dict[str,
         await db.migrate()
         event_id = await create_event(db, template, title=args.title, topics=topics,
                                       tables=args.tables, venue=args.venue or "", date=args.date)
-        return await event_links(db, Links(cfg.public_url, cfg.secret()), event_id)
+        links = Links(cfg.public_url, cfg.secret())
+        return await event_links(db, links, event_id) | {"admin_url": links.admin()}
     finally:
         await db.close()
 
@@ -129,7 +132,9 @@ async def _migrate(cfg: config_mod.Config) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     cfg = _config(args)
-    serve(cfg, banner=f"Plenary on {cfg.public_url}  (database: {_db_label(cfg)})")
+    admin = Links(cfg.public_url, cfg.secret()).admin()
+    serve(cfg, banner=f"Plenary on {cfg.public_url}  (database: {_db_label(cfg)})\n"
+                      f"  Admin console (create events): {admin}")
     return 0
 
 

@@ -6,7 +6,7 @@ fragment to a server, so tokens stay out of access logs, proxies and Referer.
 
 from __future__ import annotations
 
-from .domain.credentials import make_token
+from .domain.credentials import admin_token, make_token
 from .domain.permissions import Role
 
 
@@ -36,6 +36,10 @@ class Links:
     def dashboard(self, event_id: str, generation: int) -> str:
         """The plenary dashboard for one event (read-only)."""
         return self._link("dashboard", Role.DASHBOARD, event_id, generation)
+
+    def admin(self) -> str:
+        """The server's admin console: every event, and creating new ones."""
+        return f"{self.base}/console#{admin_token(self._secret)}"
 
     def _link(self, page: str, role: Role, scope_id: str, generation: int) -> str:
         return f"{self.base}/{page}#{make_token(self._secret, role, scope_id, generation)}"

@@ -72,25 +72,55 @@ async def event_snapshot(conn: AsyncConnection, actor: Actor) -> dict[str, Any] 
     event = await q.event_row(conn, actor.event_id)
     if event is None:
         return None
-    tables = await q.tables_of_event(conn, actor.event_id)
-    counts = await q.note_counts(conn, actor.event_id)
-    recent = await q.recent_notes(conn, actor.event_id, per_table=DASHBOARD_RECENT_NOTES)
+    event_id, stage = actor.event_id, event["stage_index"]
+    state = q.event_state(event)
+    tables = await q.tables_of_event(conn, event_id)
+    counts = await q.note_counts(conn, event_id)
+    votes = await q.vote_totals(conn, event_id)
+    activity = await q.last_activity(conn, event_id)
+    recent = await q.recent_notes(conn, event_id, per_table=DASHBOARD_RECENT_NOTES)
+    blind = {t["id"] for t in tables if vote_counts_hidden(state, q.table_state(t))}
     out_tables = []
     for t in tables:
         topic = None
         if t["topic_id"] is not None:
-            topic = {"title": t["topic_title"], "brief": t["topic_brief"]}
-        per_stage = counts.get(t["id"], {})
+            topic = {"title": t["topic_title"], "brief": t["topic_brief"], "id": t["topic_id"]}
         out_tables.append(table_out(t, topic) | {
-            "notes": {str(stage): n for stage, n in sorted(per_stage.items())},
+            "notes": {str(k): n for k, n in sorted(counts.get(t["id"], {}).items())},
+            "votes": {str(k): n for k, n in sorted(votes.get(t["id"], {}).items())},
+            "last_activity": activity.get(t["id"]),
+            "facilitator_name": t["facilitator_name"],
         })
-    return {
+    out = {
         "mode": "snapshot",
         "event": event_out(event),
         "tables": out_tables,
         "recent": [note_out(n) for n in recent],
+        "top": _top_ideas(await q.stage_notes_with_votes(conn, event_id, stage), blind),
+        "summaries": await q.stage_summaries(conn, event_id, stage),
         "you": {"role": actor.role.value},
     }
+    if actor.role is Role.ORGANISER:
+        out["hidden"] = [note_out(n) for n in await q.hidden_notes_of_event(conn, event_id)]
+    return out
+
+
+#: Ideas per table that "rise to the top" on the dashboard.
+TOP_IDEAS = 3
+
+
+def _top_ideas(notes: list[q.Row], blind: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per table, its starred notes first, then the most voted (counts hidden while blind)."""
+    by_table: dict[str, list[q.Row]] = {}
+    for n in notes:
+        by_table.setdefault(n["table_id"], []).append(n)
+    top = {}
+    for table_id, rows in by_table.items():
+        hide = table_id in blind
+        rows.sort(key=lambda n: (not n["starred"], 0 if hide else -n["votes"], n["created_ms"]))
+        chosen = [n for n in rows if n["starred"] or (not hide and n["votes"] > 0)][:TOP_IDEAS]
+        top[table_id] = [note_out(n, votes=None if hide else n["votes"]) for n in chosen]
+    return top
 
 
 def you(actor: Actor, name: str | None) -> dict[str, Any]:

@@ -72,6 +72,7 @@ def routes(static_dir: Path, db: Database) -> list[Route | Mount]:
         Route("/j/{code}", page("participant")),
         Route("/facilitator", page("facilitator")),
         Route("/organiser", page("organiser")),
+        Route("/console", page("organiser")),
         Route("/dashboard", page("dashboard")),
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),

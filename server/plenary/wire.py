@@ -5,7 +5,10 @@ Pure functions of plain dicts, so the protocol's shapes live in one place.
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from .domain.controls import Timer, TimerState
 
 Row = dict[str, Any]
 
@@ -52,9 +55,12 @@ def change_out(change: Row) -> dict[str, Any]:
     }
 
 
-def event_out(row: Row) -> dict[str, Any]:
+def event_out(row: Row, now_ms: int | None = None) -> dict[str, Any]:
     """The event and its template (stages, steps, prompts), as every client sees it."""
     template = row["template"]
+    timer = Timer(TimerState(row.get("timer_state") or "stopped"), row.get("timer_ends_ms"),
+                  row.get("timer_remaining_ms"))
+    now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     return {
         "id": row["id"],
         "title": row["title"],
@@ -62,6 +68,10 @@ def event_out(row: Row) -> dict[str, Any]:
         "date": row["starts_on"],
         "status": row["status"],
         "stage": row["stage_index"],
+        "timer": timer.to_wire(now_ms),
+        "message": row.get("message"),
+        "spotlight": row.get("spotlight"),
+        "locked": bool(row.get("locked")),
         "template": {
             "name": template["name"],
             "title": template["title"],
@@ -83,4 +93,5 @@ def table_out(row: Row, topic: Row | None) -> dict[str, Any]:
         "step": row["step_index"],
         "seq": row["seq"],
         "ready": row["ready"],
+        "locked": row["locked"],
     }

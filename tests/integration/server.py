@@ -39,6 +39,11 @@ class RunningServer:
     config: config_mod.Config
     app: Any
 
+    @property
+    def admin_url(self) -> str:
+        """The server's admin console link (lists and creates events)."""
+        return Links(self.url, self.config.secret()).admin()
+
     async def create_event(self, *, tables: int = 2, template: str = "alchemy",
                            start: bool = True, topics: list[str] | None = None) -> dict[str, Any]:
         """Create an event the way the CLI does (another connection to the same database)."""
@@ -119,6 +124,12 @@ async def connect(url: str, auth: Any, *, connect: bool = True) -> Client:
     sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
     client = Client(sio)
     sio.on("change", client.changes.put_nowait)
+
+    def batch(changes: list[dict[str, Any]]) -> None:  # dashboards get changes in batches
+        for change in changes:
+            client.changes.put_nowait(change)
+
+    sio.on("changes", batch)
     sio.on("kicked", client.kicked.append)
 
     def on_error(data: Any = None) -> None:

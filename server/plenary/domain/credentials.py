@@ -84,3 +84,18 @@ def verify_token(secret: bytes, claim: TokenClaim, generation: int) -> None:
             "This link has expired or was replaced. Ask the organiser for the current one.",
             code="bad_token",
         )
+
+
+def admin_token(secret: bytes) -> str:
+    """The server's admin capability: lists every event and creates new ones.
+
+    It has no generation: a new secret key (PLENARY_SECRET_KEY) replaces it.
+    """
+    msg = b"a:server:0"
+    return "a.server." + base64.urlsafe_b64encode(
+        hmac.new(secret, msg, hashlib.sha256).digest()[:24]).decode().rstrip("=")
+
+
+def is_admin_token(secret: bytes, token: str) -> bool:
+    """Whether ``token`` is this server's admin capability."""
+    return hmac.compare_digest(token.encode(), admin_token(secret).encode())

@@ -162,6 +162,25 @@ class TableReady(_Payload):
     table: ClientId | None = None
 
 
+class TimerSet(_Payload):
+    action: Literal["start", "pause", "resume", "extend", "stop"]
+    seconds: Annotated[StrictInt, Field(ge=1, le=8 * 3600)] | None = None
+
+
+class MessageSet(_Payload):
+    text: StrictStr | None = Field(max_length=1000)
+
+
+class SpotlightSet(_Payload):
+    kind: Literal["table", "topic", "note"] | None
+    id: StrictStr | StrictInt | None = None
+
+
+class BoardLock(_Payload):
+    locked: bool
+    table: ClientId | None = None
+
+
 class StatusChange(_Payload):
     action: Literal["start", "close", "reopen"]
 

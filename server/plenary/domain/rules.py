@@ -40,6 +40,13 @@ def change_status(status: EventStatus, verb: str) -> EventStatus:
         ) from None
 
 
+def require_draft(status: EventStatus, doing: str) -> None:
+    """Set-up (topics, tables) can change only before the event goes live."""
+    if status is not EventStatus.DRAFT:
+        raise IllegalMove(f"Cannot {doing}: the event has started, and its set-up is fixed "
+                          "once it is live.", code="event_not_draft")
+
+
 def require_live(event: EventState, doing: str) -> None:
     """Refuse ``doing`` unless the event is live, saying why in words."""
     if event.status is EventStatus.DRAFT:

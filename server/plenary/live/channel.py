@@ -22,8 +22,10 @@ from ..actions import Board, Outcome, Session
 from ..domain.board import Viewer, view_change
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
 from ..domain.payloads import (
+    BoardLock,
     GroupDelete,
     GroupSave,
+    MessageSet,
     NoteEdit,
     NoteGroup,
     NoteHide,
@@ -32,6 +34,7 @@ from ..domain.payloads import (
     NoteRef,
     NoteStar,
     ParticipantAuth,
+    SpotlightSet,
     StaffAuth,
     StageMove,
     StatusChange,
@@ -39,11 +42,14 @@ from ..domain.payloads import (
     SummarySet,
     SyncRequest,
     TableReady,
+    TimerSet,
     VoteAdd,
     VoteRemove,
     parse,
 )
 from ..domain.permissions import Role
+from ..store.queries import now_ms
+from .coalesce import Coalescer
 from .limits import FailureLimiter, TokenBucket
 from .packet import Packet
 
@@ -67,6 +73,10 @@ ABUSE_STRIKES = 100
 #: bits, so this makes guessing one hopeless while forgiving fat fingers.
 JOIN_FAILURES_ALLOWED = 10
 JOIN_FAILURE_WINDOW_S = 60.0
+
+#: Dashboards get changes in batches at most this often: a burst of a hundred
+#: notes a second then redraws a projector four times a second, not a hundred.
+DASHBOARD_FLUSH_S = 0.25
 
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
@@ -121,6 +131,11 @@ def dashboard_room(event_id: str) -> str:
     return f"dash:{event_id}"
 
 
+def event_room(event_id: str) -> str:
+    """Every screen of the event, whatever its role: for event-wide settings."""
+    return f"event:{event_id}"
+
+
 #: What a participant (or a dashboard) may see of a change private to someone else.
 _PUBLIC_VIEWER = Viewer(Role.PARTICIPANT)
 
@@ -146,6 +161,7 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
+        self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
@@ -164,6 +180,10 @@ class Channel:
             "group.delete": (GroupDelete, board.delete_group),
             "summary.set": (SummarySet, board.set_summary),
             "table.ready": (TableReady, board.set_ready),
+            "timer.set": (TimerSet, board.set_timer),
+            "message.set": (MessageSet, board.set_message),
+            "spotlight.set": (SpotlightSet, board.set_spotlight),
+            "board.lock": (BoardLock, board.lock_board),
             "step.next": (StepMove, partial(_move_step, board, 1)),
             "step.prev": (StepMove, partial(_move_step, board, -1)),
             "stage.next": (StageMove, partial(_move_stage, board, 1)),
@@ -270,6 +290,19 @@ class Channel:
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
 
+    async def kick_facilitators(self, table_id: str, code: str) -> None:
+        """Disconnect the table's facilitator screens (their link was replaced)."""
+        for sid, conn in list(self.connections.items()):
+            actor = conn.session.actor
+            if actor.role is Role.FACILITATOR and actor.table_id == table_id:
+                await self.sio.emit("kicked", {"code": code, "message":
+                                    "This facilitator link was replaced by the organiser. "
+                                    "Ask them for the new one."}, to=sid)
+                await self.sio.disconnect(sid)
+
+    async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
+        await self.sio.emit("changes", changes, to=dashboard_room(event_id))
+
     def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
         actor = session.actor
         if actor.role is Role.FACILITATOR and actor.table_id is not None:
@@ -287,8 +320,8 @@ class Channel:
             private_to = change.pop("private_to")
             if private_to is None:
                 await self.sio.emit("change", change, to=[
-                    table_room(table_id), facilitator_room(table_id),
-                    organiser_room(event_id), dashboard_room(event_id)])
+                    table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
+                self.dashboards.add(event_id, change)
                 continue
             # The full change to its author and the staff; to everyone else the
             # same sequence number with the content left out.
@@ -297,22 +330,27 @@ class Channel:
                 own, facilitator_room(table_id), organiser_room(event_id)])
             placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
             author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
-            await self.sio.emit("change", placeholder,
-                                to=[table_room(table_id), dashboard_room(event_id)],
+            await self.sio.emit("change", placeholder, to=table_room(table_id),
                                 skip_sid=author_sids)
+            self.dashboards.add(event_id, placeholder)
+        if outcome.event is not None:
+            await self.sio.emit("event.updated",
+                                {"event": outcome.event, "server_time": now_ms()},
+                                to=event_room(event_id))
 
 
 def _rooms(session: Session) -> list[str]:
     actor = session.actor
+    everyone = event_room(actor.event_id)
     if actor.role is Role.PARTICIPANT:
         assert actor.table_id is not None and actor.participant_id is not None
-        return [table_room(actor.table_id), participant_room(actor.participant_id)]
+        return [everyone, table_room(actor.table_id), participant_room(actor.participant_id)]
     if actor.role is Role.FACILITATOR:
         assert actor.table_id is not None
-        return [facilitator_room(actor.table_id)]
+        return [everyone, facilitator_room(actor.table_id)]
     if actor.role is Role.ORGANISER:
-        return [organiser_room(actor.event_id)]
-    return [dashboard_room(actor.event_id)]
+        return [everyone, organiser_room(actor.event_id)]
+    return [everyone, dashboard_room(actor.event_id)]
 
 
 def _error(error: dict[str, Any]) -> dict[str, Any]:

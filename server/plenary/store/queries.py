@@ -377,6 +377,8 @@ async def save_summary(conn: AsyncConnection, table_id: str, stage: int, text: s
 
 async def set_table(conn: AsyncConnection, table_id: str, **values: Any) -> None:
     """Change columns of a table."""
+    if not values:
+        return
     await conn.execute(sa.update(board_tables).where(board_tables.c.id == table_id)
                        .values(**values))
 
@@ -413,3 +415,99 @@ async def recent_notes(conn: AsyncConnection, event_id: str, *, per_table: int) 
     )
     stmt = sa.select(ranked).where(ranked.c.rank <= per_table).order_by(ranked.c.created_ms)
     return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+# --- the event at a glance (organiser console, dashboard) ----------------------
+
+async def vote_totals(conn: AsyncConnection, event_id: str) -> dict[str, dict[int, int]]:
+    """Per table, per stage: how many dots have been placed."""
+    stmt = (
+        sa.select(votes.c.table_id, votes.c.stage_index, sa.func.count())
+        .select_from(votes.join(board_tables, votes.c.table_id == board_tables.c.id))
+        .where(board_tables.c.event_id == event_id)
+        .group_by(votes.c.table_id, votes.c.stage_index)
+    )
+    totals: dict[str, dict[int, int]] = {}
+    for table_id, stage, n in (await conn.execute(stmt)).all():
+        totals.setdefault(table_id, {})[stage] = n
+    return totals
+
+
+async def last_activity(conn: AsyncConnection, event_id: str) -> dict[str, int]:
+    """When each table's board last changed (the time of its latest logged change)."""
+    stmt = (
+        sa.select(board_tables.c.id, changes.c.created_ms)
+        .select_from(board_tables.join(changes, sa.and_(changes.c.table_id == board_tables.c.id,
+                                                        changes.c.seq == board_tables.c.seq)))
+        .where(board_tables.c.event_id == event_id)
+    )
+    return {table_id: ms for table_id, ms in (await conn.execute(stmt)).all()}
+
+
+async def stage_notes_with_votes(conn: AsyncConnection, event_id: str,
+                                 stage_index: int) -> list[Row]:
+    """Every public note of one stage across the event, each with its vote count."""
+    counts = (sa.select(votes.c.note_id, sa.func.count().label("n"))
+              .group_by(votes.c.note_id).subquery())
+    stmt = (
+        sa.select(notes, sa.func.coalesce(counts.c.n, 0).label("votes"))
+        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id)
+                     .outerjoin(counts, counts.c.note_id == notes.c.id))
+        .where(board_tables.c.event_id == event_id, notes.c.stage_index == stage_index,
+               notes.c.deleted_ms.is_(None), notes.c.merged_into.is_(None),
+               notes.c.hidden.is_(False), notes.c.private.is_(False))
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def stage_summaries(conn: AsyncConnection, event_id: str, stage_index: int) -> dict[str, str]:
+    """Each table's summary of one stage."""
+    stmt = (
+        sa.select(summaries.c.table_id, summaries.c.text)
+        .select_from(summaries.join(board_tables, summaries.c.table_id == board_tables.c.id))
+        .where(board_tables.c.event_id == event_id, summaries.c.stage_index == stage_index)
+    )
+    return {table_id: text for table_id, text in (await conn.execute(stmt)).all()}
+
+
+async def hidden_notes_of_event(conn: AsyncConnection, event_id: str) -> list[Row]:
+    """Every hidden note of the event, for the organiser to review."""
+    stmt = (
+        sa.select(notes)
+        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
+        .where(board_tables.c.event_id == event_id, notes.c.hidden.is_(True),
+               notes.c.deleted_ms.is_(None))
+        .order_by(notes.c.created_ms)
+    )
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def set_tables_locked(conn: AsyncConnection, event_id: str, locked: bool) -> None:
+    """Lock or unlock every table of the event."""
+    await conn.execute(sa.update(board_tables).where(board_tables.c.event_id == event_id)
+                       .values(locked=locked))
+
+
+async def topics_of_event(conn: AsyncConnection, event_id: str) -> list[Row]:
+    """The event's topics in order."""
+    stmt = sa.select(topics).where(topics.c.event_id == event_id).order_by(topics.c.position,
+                                                                           topics.c.id)
+    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+
+async def update_topic(conn: AsyncConnection, topic_id: int, **values: Any) -> None:
+    """Change columns of a topic."""
+    if values:
+        await conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(**values))
+
+
+async def delete_topic(conn: AsyncConnection, event_id: str, topic_id: int) -> None:
+    """Remove a topic."""
+    await conn.execute(sa.delete(topics).where(topics.c.id == topic_id,
+                                               topics.c.event_id == event_id))
+
+
+async def delete_table(conn: AsyncConnection, table_id: str) -> None:
+    """Remove a table and what hangs off it (a draft table has nothing but its log)."""
+    await conn.execute(sa.delete(changes).where(changes.c.table_id == table_id))
+    await conn.execute(sa.delete(board_tables).where(board_tables.c.id == table_id))

@@ -33,6 +33,13 @@ events = sa.Table(
     sa.Column("organiser_gen", sa.Integer, nullable=False, server_default="0"),
     sa.Column("dashboard_gen", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # The stage timer: the server holds the end time so every screen agrees.
+    sa.Column("timer_state", sa.String(10), nullable=False, server_default="stopped"),
+    sa.Column("timer_ends_ms", sa.BigInteger),
+    sa.Column("timer_remaining_ms", sa.BigInteger),
+    sa.Column("message", sa.String(140)),
+    sa.Column("spotlight", sa.JSON),
+    sa.Column("locked", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 topics = sa.Table(
@@ -61,6 +68,7 @@ board_tables = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False, server_default="0"),
     # The facilitator's "ready for the next stage"; cleared when the stage moves.
     sa.Column("ready", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("locked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("event_id", "number", name="uq_board_tables_event_number"),
 )
 

@@ -1,0 +1,351 @@
+"""DOCX: the report the organiser sends round, built with python-docx.
+
+Topics are Heading 1, tables Heading 2 and stages Heading 3, so Word's
+navigation pane works and a table of contents can be built from them; the
+contents page is a real TOC field whose shown entries are already filled in
+(links to each topic and table), so it reads well before anyone updates it.
+Notes are "List Bullet" paragraphs; nothing else in the document uses that style.
+
+python-docx is CPU-bound: the document is built in a worker thread, one table
+at a time as its notes are read, so a large export never stalls the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import IO
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.styles.style import CharacterStyle, ParagraphStyle
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from ..store.records import EventReader, NoteRecord
+from ._text import is_rtl, long_date, plural, xml_safe
+from .report import Head, StageSection, TableSection, note_meta, read_report
+
+_INK = RGBColor(0x1F, 0x2A, 0x44)
+_MUTED = RGBColor(0x59, 0x59, 0x59)
+_ACCENT = RGBColor(0xB4, 0x5F, 0x06)
+
+
+def _t(text: str) -> str:
+    return xml_safe(text)
+
+
+class _Builder:
+    """The document, built in order: title page, contents, overview, then each table."""
+
+    def __init__(self, head: Head) -> None:
+        self.head = head
+        self.doc: DocumentType = Document()
+        self._bookmark = 0
+        self._setup()
+        self._title_page()
+        self._contents()
+        self._overview()
+
+    # --- styles and page ----------------------------------------------------------
+
+    def _setup(self) -> None:
+        doc = self.doc
+        event = self.head.event
+        section = doc.sections[0]
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        for side in ("left_margin", "right_margin"):
+            setattr(section, side, Cm(2.2))
+        section.top_margin = section.bottom_margin = Cm(2)
+
+        styles = doc.styles
+        normal = styles["Normal"]
+        normal.font.name = "Calibri"
+        normal.font.size = Pt(10.5)
+        normal.paragraph_format.space_after = Pt(4)
+        for level, size in ((1, 20), (2, 15), (3, 12.5)):
+            h = styles[f"Heading {level}"]
+            h.font.size = Pt(size)
+            h.font.color.rgb = _INK
+            h.paragraph_format.space_before = Pt(14 if level < 3 else 12)
+            h.paragraph_format.space_after = Pt(4)
+        self.s_h = {level: styles[f"Heading {level}"] for level in (1, 2, 3)}
+        self.s_note = styles["List Bullet"]
+        self.s_note.paragraph_format.space_after = Pt(2)
+        self.s_normal = normal
+
+        def para(name: str, *, size: float | None = None, bold: bool = False,
+                 italic: bool = False, color: RGBColor | None = None,
+                 keep_next: bool = False, before: float = 0, after: float = 4,
+                 indent: float | None = None) -> ParagraphStyle:
+            s = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            s.base_style = normal
+            s.quick_style = True
+            s.font.bold, s.font.italic = bold, italic
+            if size:
+                s.font.size = Pt(size)
+            if color is not None:
+                s.font.color.rgb = color
+            f = s.paragraph_format
+            f.keep_with_next = keep_next
+            f.space_before, f.space_after = Pt(before), Pt(after)
+            if indent is not None:
+                f.left_indent = Cm(indent)
+            return s
+
+        def char(name: str, *, size: float | None = None, bold: bool = False,
+                 color: RGBColor | None = None) -> CharacterStyle:
+            s = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+            s.font.bold = bold
+            if size:
+                s.font.size = Pt(size)
+            if color is not None:
+                s.font.color.rgb = color
+            return s
+
+        self.s_label = para("Plenary Label", bold=True, color=_INK, keep_next=True, before=8,
+                            after=2, size=11)
+        self.s_group = para("Plenary Group", bold=True, italic=True, color=_MUTED,
+                            keep_next=True, before=4, after=1, indent=0.3)
+        self.s_prompt = para("Plenary Prompt", italic=True, color=_MUTED, indent=0.6,
+                             after=6)
+        self.s_muted = para("Plenary Muted", size=9.5, color=_MUTED, after=4)
+        self.s_summary = para("Plenary Summary", after=4, indent=0.3)
+        self.s_toc = {1: para("Plenary Contents 1", bold=True, before=6, after=1),
+                      2: para("Plenary Contents 2", after=0, indent=0.6)}
+        self.c_meta = char("Plenary Meta", size=9, color=_MUTED)
+        self.c_star = char("Plenary Star", bold=True, color=_ACCENT)
+
+        props = doc.core_properties
+        props.title = event.title
+        props.subject = "Event report"
+        props.author = "Plenary"
+        props.last_modified_by = "Plenary"
+        props.comments = ""
+        props.created = props.modified = datetime.fromtimestamp(
+            self.head.exported_ms / 1000, tz=UTC).replace(tzinfo=None)
+        props.revision = 1
+
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        footer.style = self.s_muted
+        footer.add_run(_t(event.title) + "  ·  ")
+        _field(footer, "PAGE", "1")
+
+    # --- building blocks -----------------------------------------------------------
+
+    def _p(self, text: str = "", style: ParagraphStyle | None = None) -> Paragraph:
+        p = self.doc.add_paragraph(style=style or self.s_normal)
+        if text:
+            p.add_run(_t(text))
+        return p
+
+    def _heading(self, text: str, level: int, anchor: str | None = None, *,
+                 new_page: bool = False) -> Paragraph:
+        p = self.doc.add_paragraph(style=self.s_h[level])
+        if new_page:
+            p.paragraph_format.page_break_before = True
+        if anchor is None:
+            p.add_run(_t(text))
+            return p
+        self._bookmark += 1
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(self._bookmark))
+        start.set(qn("w:name"), anchor)
+        p._p.append(start)
+        p.add_run(_t(text))
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(self._bookmark))
+        p._p.append(end)
+        return p
+
+    def _note(self, note: NoteRecord, *, star: bool = False, context: bool = False) -> None:
+        p = self.doc.add_paragraph(style=self.s_note)
+        rtl = is_rtl(note.text)
+        if rtl:
+            p._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
+        if star:
+            p.add_run("★ ", style=self.c_star)
+        run = p.add_run(_t(note.text))
+        if rtl:
+            run._r.get_or_add_rPr().append(OxmlElement("w:rtl"))
+        meta = note_meta(note, context=context)
+        if meta:
+            p.add_run(_t("  —  " + " · ".join(meta)), style=self.c_meta)
+
+    def _table(self, rows: list[tuple[str, ...]], widths: list[float],
+               header: tuple[str, ...] | None = None) -> Table:
+        table = self.doc.add_table(rows=0, cols=len(widths))
+        table.style = self.doc.styles["Light List Accent 1"]
+        table.alignment = WD_TABLE_ALIGNMENT.LEFT
+        for values in ([header] if header else []) + rows:
+            cells = table.add_row().cells
+            for cell, value, width in zip(cells, values, widths, strict=True):
+                cell.width = Cm(width)
+                cell.paragraphs[0].add_run(_t(value))
+                if is_rtl(value):
+                    cell.paragraphs[0]._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
+        return table
+
+    # --- the parts -----------------------------------------------------------------
+
+    def _title_page(self) -> None:
+        head, event = self.head, self.head.event
+        spacer = self._p()
+        spacer.paragraph_format.space_before = Cm(4)
+        self._p(event.title, self.doc.styles["Title"])
+        self._p("Event report" + (" — draft" if head.draft else ""),
+                self.doc.styles["Subtitle"])
+        when_where = " · ".join(x for x in (long_date(event.starts_on), event.venue) if x)
+        if when_where:
+            self._p(when_where, self.s_label)
+        self._p()
+        t = head.totals
+        self._table([
+            ("Topics", f"{t.topics:,}"), ("Tables", f"{t.tables:,}"),
+            ("Participants", f"{t.participants:,}"), ("Notes", f"{t.notes:,}"),
+            ("Votes", f"{t.votes:,}"), ("Big ideas (starred)", f"{t.starred:,}"),
+        ], [5.5, 3])
+        self._p()
+        exported = datetime.fromtimestamp(head.exported_ms / 1000, tz=UTC)
+        self._p(f"Exported from Plenary on {exported.day} {exported:%B %Y at %H:%M} UTC.",
+                self.s_muted)
+        if head.draft:
+            self._p("This is a draft: the event had not been closed when it was exported, "
+                    "so notes may still have been added afterwards.", self.s_muted)
+        if t.hidden:
+            self._p(f"{plural(t.hidden, 'note')} hidden by facilitators "
+                    f"{'is' if t.hidden == 1 else 'are'} not included.", self.s_muted)
+
+    def _contents(self) -> None:
+        p = self._p("Contents", self.doc.styles["TOC Heading"])
+        p.paragraph_format.page_break_before = True
+        # A TOC field (Word rebuilds it, with page numbers, on "Update field")
+        # whose current result is our own list of links.
+        begin = self._p(style=self.s_toc[1])
+        _field_char(begin, "begin")
+        _instr(begin, ' TOC \\o "1-2" \\h \\z \\u ')
+        _field_char(begin, "separate")
+        _link(begin, "overview", "Overview")
+        for topic in self.head.contents:
+            _link(self._p(style=self.s_toc[1]), topic.anchor, topic.title)
+            for anchor, name in topic.tables:
+                _link(self._p(style=self.s_toc[2]), anchor, name)
+        _field_char(self._p(style=self.s_toc[2]), "end")
+
+    def _overview(self) -> None:
+        self._heading("Overview", 1, "overview", new_page=True)
+        self._p("The ideas that rose to the top at each stage, across all tables: the most "
+                "votes first, then the ideas facilitators starred as big ideas (★).",
+                self.s_muted)
+        for stage in self.head.overview:
+            self._heading(f"Stage {stage.number}. {stage.title}", 2)
+            if not stage.ideas:
+                self._p("No votes or big ideas at this stage.", self.s_muted)
+                continue
+            self._table(
+                [(("★ " if n.starred else "") + n.text, str(n.votes),
+                  f"Table {n.table_number}" + (f" · {n.topic_title}" if n.topic_title else ""))
+                 for n in stage.ideas],
+                [10.6, 1.4, 4.6], header=("Idea", "Votes", "Table"))
+
+    def add(self, section: TableSection) -> None:
+        """One table's part of the report."""
+        if section.new_topic is not None:
+            self._heading(section.new_topic.title, 1, section.topic_anchor, new_page=True)
+            if section.new_topic.brief:
+                self._p(section.new_topic.brief, self.s_muted)
+        c, t = section.counts, section.table
+        self._heading(f"Table {t.number}", 2, section.anchor,
+                      new_page=section.new_topic is None)
+        facts = [f"Facilitator: {t.facilitator_name}"] if t.facilitator_name else []
+        facts += [plural(c.participants, "participant"), plural(c.notes - c.hidden, "note"),
+                  plural(c.votes, "vote")]
+        self._p(" · ".join(facts), self.s_muted)
+        for stage in section.stages:
+            self._stage(stage)
+
+    def _stage(self, stage: StageSection) -> None:
+        self._heading(f"{stage.number}. {stage.title}", 3)
+        self._p(stage.prompt, self.s_prompt)
+        self._p("Table summary", self.s_label)
+        if stage.summary:
+            for line in stage.summary.splitlines():
+                if line.strip():
+                    self._p(line, self.s_summary)
+        else:
+            self._p("No summary was written for this stage.", self.s_muted)
+        if stage.big_ideas:
+            self._p("Big ideas", self.s_label)
+            for n in stage.big_ideas:
+                self._note(n, star=True, context=True)
+        for block in stage.blocks:
+            self._p(block.label or ("Other notes" if stage.big_ideas else "Notes"),
+                    self.s_label)
+            for lst in block.lists:
+                if lst.label:
+                    self._p(lst.label, self.s_group)
+                for n in lst.notes:
+                    self._note(n)
+        if not stage.shown:
+            self._p("No notes at this stage.", self.s_muted)
+        if stage.hidden:
+            self._p(f"{plural(stage.hidden, 'note')} hidden by the facilitator "
+                    f"{'is' if stage.hidden == 1 else 'are'} not shown.", self.s_muted)
+
+    def save(self, out: IO[bytes]) -> None:
+        self.doc.save(out)
+
+
+# --- fields and links (python-docx has no API for them) -------------------------------
+
+def _field_char(p: Paragraph, kind: str) -> None:
+    el = OxmlElement("w:fldChar")
+    el.set(qn("w:fldCharType"), kind)
+    p.add_run()._r.append(el)
+
+
+def _instr(p: Paragraph, code: str) -> None:
+    el = OxmlElement("w:instrText")
+    el.set(qn("xml:space"), "preserve")
+    el.text = code
+    p.add_run()._r.append(el)
+
+
+def _field(p: Paragraph, code: str, shown: str) -> None:
+    _field_char(p, "begin")
+    _instr(p, f" {code} ")
+    _field_char(p, "separate")
+    p.add_run(shown)
+    _field_char(p, "end")
+
+
+def _link(p: Paragraph, anchor: str, text: str) -> None:
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("w:anchor"), anchor)
+    link.set(qn("w:history"), "1")
+    run = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = _t(text)
+    run.append(t)
+    link.append(run)
+    p._p.append(link)
+
+
+async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:
+    """Write the report to ``out``."""
+    head, sections = await read_report(reader, exported_ms)
+    builder = await asyncio.to_thread(_Builder, head)
+    async for section in sections:
+        await asyncio.to_thread(builder.add, section)
+    await asyncio.to_thread(builder.save, out)
+

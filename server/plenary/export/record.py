@@ -1,0 +1,204 @@
+"""The JSON record of an event: schema version 1, documented in docs/export.md.
+
+The record is the complete event: enough to restore it, with every id, into an
+empty database (``plenary import``). Its parts carry the store's column names.
+Reading a record checks every field's presence and type, so a damaged or foreign
+file is refused with a message that names the part and the field.
+
+Never in a record: deleted notes (and votes on them), participants' display
+names, rejoin keys (only their hashes, as the database keeps them), and the
+change log that live pages replay (it is rebuilt as the event goes on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..domain.errors import InvalidPayload
+from ..domain.template import TemplateError, template_from_data
+from ..store.records import (
+    EventInfo,
+    GroupRecord,
+    NoteRecord,
+    ParticipantRecord,
+    RecordRows,
+    SummaryRecord,
+    TableRecord,
+    TopicRecord,
+    VoteRecord,
+)
+
+FORMAT = "plenary-event"
+SCHEMA_VERSION = 1
+
+_STR = (str,)
+_OPT_STR = (str, type(None))
+_INT = (int,)
+_OPT_INT = (int, type(None))
+_BOOL = (bool,)
+_DICT = (dict,)
+
+#: Every part of a record, its fields and their JSON types, in the order written.
+FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "event": {
+        "id": _STR, "title": _STR, "venue": _STR, "starts_on": _OPT_STR,
+        "template_name": _STR, "template": _DICT, "status": _STR, "stage_index": _INT,
+        "organiser_gen": _INT, "dashboard_gen": _INT, "created_ms": _INT,
+    },
+    "topics": {"id": _INT, "position": _INT, "title": _STR, "brief": _STR},
+    "tables": {
+        "id": _STR, "number": _INT, "topic_id": _OPT_INT, "join_code": _STR,
+        "facilitator_name": _OPT_STR, "facilitator_gen": _INT, "stage_index": _INT,
+        "step_index": _INT, "seq": _INT, "ready": _BOOL,
+    },
+    "participants": {"id": _STR, "table_id": _STR, "key_hash": _STR, "created_ms": _INT},
+    "groups": {"id": _STR, "table_id": _STR, "stage_index": _INT, "label": _STR,
+               "created_ms": _INT},
+    "summaries": {"table_id": _STR, "stage_index": _INT, "text": _STR, "updated_ms": _INT},
+    "notes": {
+        "id": _STR, "table_id": _STR, "participant_id": _STR, "stage_index": _INT,
+        "step_index": _INT, "category": _OPT_STR, "text": _STR, "author": _OPT_STR,
+        "created_ms": _INT, "created_seq": _INT, "updated_ms": _OPT_INT, "hidden": _BOOL,
+        "starred": _BOOL, "group_id": _OPT_STR, "late": _BOOL, "private": _BOOL,
+        "merged_into": _OPT_STR,
+        # Derived (the number of votes rows for the note); ignored on import.
+        "votes": _INT,
+    },
+    "votes": {"id": _STR, "table_id": _STR, "note_id": _STR, "participant_id": _STR,
+              "stage_index": _INT, "created_ms": _INT},
+}
+
+#: Parts that are lists, in the order a record holds them.
+LISTS = ("topics", "tables", "participants", "groups", "summaries", "notes", "votes")
+
+#: Fields a record carries that are not stored (recomputed from other rows).
+DERIVED = {"notes": frozenset({"votes"})}
+
+
+# --- writing -----------------------------------------------------------------
+
+def event_item(e: EventInfo) -> dict[str, Any]:
+    return {"id": e.id, "title": e.title, "venue": e.venue, "starts_on": e.starts_on,
+            "template_name": e.template_name, "template": e.template_data,
+            "status": e.status, "stage_index": e.stage_index,
+            "organiser_gen": e.organiser_gen, "dashboard_gen": e.dashboard_gen,
+            "created_ms": e.created_ms}
+
+
+def topic_item(t: TopicRecord) -> dict[str, Any]:
+    return {"id": t.id, "position": t.position, "title": t.title, "brief": t.brief}
+
+
+def table_item(t: TableRecord) -> dict[str, Any]:
+    return {"id": t.id, "number": t.number, "topic_id": t.topic_id, "join_code": t.join_code,
+            "facilitator_name": t.facilitator_name, "facilitator_gen": t.facilitator_gen,
+            "stage_index": t.stage_index, "step_index": t.step_index, "seq": t.seq,
+            "ready": t.ready}
+
+
+def participant_item(p: ParticipantRecord) -> dict[str, Any]:
+    return {"id": p.id, "table_id": p.table_id, "key_hash": p.key_hash,
+            "created_ms": p.created_ms}
+
+
+def group_item(g: GroupRecord) -> dict[str, Any]:
+    return {"id": g.id, "table_id": g.table_id, "stage_index": g.stage_index, "label": g.label,
+            "created_ms": g.created_ms}
+
+
+def summary_item(s: SummaryRecord) -> dict[str, Any]:
+    return {"table_id": s.table_id, "stage_index": s.stage_index, "text": s.text,
+            "updated_ms": s.updated_ms}
+
+
+def note_item(n: NoteRecord) -> dict[str, Any]:
+    return {"id": n.id, "table_id": n.table_id, "participant_id": n.participant_id,
+            "stage_index": n.stage_index, "step_index": n.step_index, "category": n.category,
+            "text": n.text, "author": n.author, "created_ms": n.created_ms,
+            "created_seq": n.created_seq, "updated_ms": n.updated_ms, "hidden": n.hidden,
+            "starred": n.starred, "group_id": n.group_id, "late": n.late,
+            "private": n.private, "merged_into": n.merged_into, "votes": n.votes}
+
+
+def vote_item(v: VoteRecord) -> dict[str, Any]:
+    return {"id": v.id, "table_id": v.table_id, "note_id": v.note_id,
+            "participant_id": v.participant_id, "stage_index": v.stage_index,
+            "created_ms": v.created_ms}
+
+
+# --- reading -----------------------------------------------------------------
+
+def _bad(message: str) -> InvalidPayload:
+    return InvalidPayload(f"This is not a Plenary event record we can import: {message}",
+                          code="bad_record")
+
+
+def _checked(part: str, index: int | None, item: Any) -> dict[str, Any]:
+    where = part if index is None else f"{part}[{index}]"
+    if not isinstance(item, Mapping):
+        raise _bad(f"{where} is not an object.")
+    spec = FIELDS[part]
+    unknown = set(item) - set(spec)
+    if unknown:
+        raise _bad(f"{where} has unknown fields {sorted(unknown)}.")
+    out = {}
+    for name, types in spec.items():
+        if name not in item:
+            raise _bad(f"{where} has no {name!r}.")
+        value = item[name]
+        # bool is an int in Python; a record's integers are never booleans.
+        if type(value) not in types:
+            expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise _bad(f"{where}.{name} should be {expected}, not {value!r:.40}.")
+        if name not in DERIVED.get(part, ()):
+            out[name] = value
+    return out
+
+
+def rows_from_record(data: Any) -> RecordRows:
+    """Check a parsed JSON record and turn it into rows for the store to insert."""
+    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        raise _bad(f"its \"format\" is not {FORMAT!r}.")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise _bad(f"it has schema version {version!r}; this Plenary reads version "
+                   f"{SCHEMA_VERSION}. Import it with a Plenary of the same version.")
+    for part in ("event", *LISTS):
+        if part not in data:
+            raise _bad(f"it has no {part!r}.")
+    event = _checked("event", None, data["event"])
+    try:
+        template_from_data(event["template"], source="the record's event.template")
+    except TemplateError as exc:
+        raise _bad(exc.message) from None
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for part in LISTS:
+        items = data[part]
+        if not isinstance(items, list):
+            raise _bad(f"{part!r} is not a list.")
+        parts[part] = [_checked(part, i, item) for i, item in enumerate(items)]
+    _check_references(parts)
+    for n in parts["notes"]:
+        n["deleted_ms"] = None
+    for p in parts["participants"]:
+        p["display_name"] = None
+    for row in (*parts["topics"], *parts["tables"]):
+        row["event_id"] = event["id"]
+    return RecordRows(event=event, **parts)
+
+
+def _check_references(parts: dict[str, list[dict[str, Any]]]) -> None:
+    """Every id a row refers to is in the record (else the rows could not be restored)."""
+    known = {
+        "topic_id": {t["id"] for t in parts["topics"]},
+        "table_id": {t["id"] for t in parts["tables"]},
+        "participant_id": {p["id"] for p in parts["participants"]},
+        "note_id": {n["id"] for n in parts["notes"]},
+    }
+    for part in LISTS:
+        for i, row in enumerate(parts[part]):
+            for field, ids in known.items():
+                value = row.get(field)
+                if field in row and value is not None and value not in ids:
+                    raise _bad(f"{part}[{i}].{field} {value!r} is not in the record.")
