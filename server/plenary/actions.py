@@ -261,7 +261,7 @@ class Board:
             note |= {"text": text, "category": p.category, "updated_ms": q.now_ms()}
             await q.update_note(conn, p.id, text=text, category=p.category,
                                 updated_ms=note["updated_ms"])
-            wire = note_out(note)
+            wire = _without_votes(note_out(note))
             change = await q.append_change(conn, actor.table_id, "note.edited", {"note": wire},
                                            private_to=_private_to(note))
         return Outcome({"seq": change["seq"], "note": wire}, actor.event_id, [change])
@@ -311,7 +311,7 @@ class Board:
             total = (await q.vote_counts(conn, actor.table_id)).get(p.note, 0)
             change = await q.append_change(
                 conn, actor.table_id, "vote.added",
-                {"vote": {"id": p.id, "note": p.note}, "votes": total},
+                {"vote": {"id": p.id, "note": p.note}, "votes": None if blind else total},
                 private_to=actor.participant_id if blind else None)
         limit = scope.event.template.votes_for(scope.table.stage_index)
         return Outcome({"seq": change["seq"], "vote": {"id": p.id, "note": p.note},
@@ -336,7 +336,8 @@ class Board:
             total = (await q.vote_counts(conn, actor.table_id)).get(vote["note_id"], 0)
             change = await q.append_change(
                 conn, actor.table_id, "vote.removed",
-                {"vote": {"id": p.id, "note": vote["note_id"]}, "votes": total},
+                {"vote": {"id": p.id, "note": vote["note_id"]},
+                 "votes": None if blind else total},
                 private_to=actor.participant_id if blind else None)
         return Outcome({"seq": change["seq"]}, actor.event_id, [change])
 
@@ -361,10 +362,9 @@ class Board:
                 return Outcome({"seq": scope.row["seq"], "unchanged": True}, actor.event_id)
             await q.update_note(conn, note_id, **{column: value})
             note[column] = value
-            counts = await q.vote_counts(conn, scope.row["id"])
             data: dict[str, Any] = {"id": note_id, column: value}
-            if kind == "note.shown":  # participants removed it: give it back whole
-                data["note"] = note_out(note, votes=counts.get(note_id, 0))
+            if kind == "note.shown":  # participants removed it: give it back
+                data["note"] = _without_votes(note_out(note))
             change = await q.append_change(conn, scope.row["id"], kind, data,
                                            private_to=_private_to(note))
         return Outcome({"seq": change["seq"]}, actor.event_id, [change])
@@ -655,6 +655,13 @@ async def _const(values: dict[str, Any]) -> dict[str, Any]:
 
 def _check_unlocked(scope: _Scope, doing: str) -> None:
     check_not_locked(scope.event_locked, scope.row["locked"], doing)
+
+
+def _without_votes(note: dict[str, Any]) -> dict[str, Any]:
+    # One broadcast serves phones (blind to counts during a vote) and staff (who
+    # see them): a changed note leaves its count out, and clients keep theirs.
+    del note["votes"]
+    return note
 
 
 def _private_to(note: Row) -> str | None:

@@ -45,7 +45,9 @@ async def table_snapshot(conn: AsyncConnection, viewer: Viewer, table: q.Row) ->
     topic = await q.topic_of(conn, table["topic_id"])
     notes = await q.notes_of_table(conn, table["id"])
     counts = await q.vote_counts(conn, table["id"])
-    blind = not viewer.is_staff and vote_counts_hidden(q.event_state(event), q.table_state(table))
+    # Blind voting is blind for everyone, the facilitator too (a tablet can be
+    # shown to the table): counts appear when the vote step ends.
+    blind = vote_counts_hidden(q.event_state(event), q.table_state(table))
     me = viewer.participant_id
     out: dict[str, Any] = {
         "mode": "snapshot",
@@ -53,7 +55,8 @@ async def table_snapshot(conn: AsyncConnection, viewer: Viewer, table: q.Row) ->
         "event": event_out(event),
         "table": table_out(table, topic),
         "notes": [
-            note_out(n, votes=None if blind else counts.get(n["id"], 0))
+            note_out(n, votes=None if blind and n["stage_index"] == table["stage_index"]
+                     else counts.get(n["id"], 0))
             | {"mine": n["participant_id"] == me}
             for n in notes if note_visible(n, viewer)
         ],
