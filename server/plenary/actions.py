@@ -521,16 +521,16 @@ class Board:
             if event is None:
                 raise NotFound("This event no longer exists.")
             target = rules.move_stage(event, delta, expected=p.expected)
-            tables = await q.tables_of_event(conn, event.id)
             changes: list[Row] = []
-            for t in tables:  # nothing written in silence stays unseen once the stage moves
+            # Nothing written in silence stays unseen once the stage moves.
+            for t in await q.tables_with_private_notes(conn, event.id):
                 changes += await self._reveal(conn, t["id"], t["stage_index"])
             # The old stage's timer means nothing in the new stage.
             await q.update_event(conn, event.id, stage_index=target, timer_state="stopped",
                                  timer_ends_ms=None, timer_remaining_ms=None)
             await q.set_tables_position(conn, event.id, stage_index=target, step_index=0)
-            changes += await q.append_changes(conn, [t["id"] for t in tables], "stage.changed",
-                                              {"stage": target, "step": 0})
+            changes += await q.append_event_change(conn, event.id, "stage.changed",
+                                                   {"stage": target, "step": 0})
             row = await q.event_row(conn, event.id)
         assert row is not None
         return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row))
@@ -545,9 +545,8 @@ class Board:
                 raise NotFound("This event no longer exists.")
             status = rules.change_status(event.status, p.action)
             await q.update_event(conn, event.id, status=status.value)
-            tables = await q.tables_of_event(conn, event.id)
-            changes = await q.append_changes(conn, [t["id"] for t in tables], "event.status",
-                                             {"status": status.value})
+            changes = await q.append_event_change(conn, event.id, "event.status",
+                                                  {"status": status.value})
         return Outcome({"status": status.value}, actor.event_id, changes)
 
     # --- the organiser's live controls -------------------------------------------
@@ -572,25 +571,29 @@ class Board:
         async def change(conn: AsyncConnection, row: Row) -> dict[str, Any]:
             if p.kind is None:
                 return {"spotlight": None}
-            await self._check_spotlight(conn, row["id"], p.kind, p.id)
-            return {"spotlight": {"kind": p.kind, "id": p.id}}
+            spotlight = {"kind": p.kind, "id": p.id}
+            note = await self._check_spotlight(conn, row["id"], p.kind, p.id)
+            if note is not None:  # a dashboard may never have seen it
+                spotlight["note"] = note_out(note)
+            return {"spotlight": spotlight}
         return await self._event_setting(session, change)
 
     async def _check_spotlight(self, conn: AsyncConnection, event_id: str, kind: str,
-                               target: str | int | None) -> None:
+                               target: str | int | None) -> Row | None:
+        """Check the spotlight's target is this event's (and public); a note is returned."""
         missing = NotFound(f"There is no such {kind} in this event.")
         if kind == "topic":
             topic = await q.topic_of(conn, target if isinstance(target, int) else None)
             if topic is None or topic["event_id"] != event_id:
                 raise missing
-            return
+            return None
         if not isinstance(target, str):
             raise missing
         if kind == "table":
             table = await q.table_row(conn, target)
             if table is None or table["event_id"] != event_id:
                 raise missing
-            return
+            return None
         note = await q.note_row(conn, target)
         table = await q.table_row(conn, note["table_id"]) if note else None
         if note is None or table is None or table["event_id"] != event_id \
@@ -600,16 +603,17 @@ class Board:
             # The dashboard is projected to the whole room.
             raise IllegalMove("That note is hidden or still private, so it cannot go on "
                               "the big screen.", code="not_public")
+        return note
 
     async def lock_board(self, session: Session, p: BoardLock) -> Outcome:
         """Lock (or unlock) one table's board or every board: read, but no changes."""
         actor = session.actor
         authorize(actor, Action.CHANGE_EVENT_STATUS, event_id=actor.event_id)
         if p.table is None:
-            async def change(conn: AsyncConnection, row: Row) -> dict[str, Any]:
-                await q.set_tables_locked(conn, row["id"], p.locked)
-                return {"locked": p.locked}
-            return await self._event_setting(session, change)
+            # The event-wide lock is its own flag: a table locked on its own stays
+            # locked when the whole event is unlocked.
+            return await self._event_setting(session,
+                                             lambda conn, row: _const({"locked": p.locked}))
         async with self.db.write() as conn:
             await self._scope(conn, actor, p.table)  # the table is in this event
             await q.set_table(conn, p.table, locked=p.locked)

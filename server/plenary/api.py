@@ -222,12 +222,12 @@ class ConsoleApi:
         return await self._setup(event_id)
 
     async def add_tables(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
-        _only(data, {"count", "topic_id", "facilitator_name"})
-        count = data.get("count", 1)
-        topic_id = data.get("topic_id")
-        if not isinstance(count, int) or (topic_id is not None and not isinstance(topic_id, int)):
-            raise InvalidPayload("count and topic_id are numbers.")
-        await setup.add_tables(self.db, event_id, count=count, topic_id=topic_id,
+        _only(data, {"count", "number", "topic_id", "facilitator_name"})
+        count, number, topic_id = data.get("count", 1), data.get("number"), data.get("topic_id")
+        if any(v is not None and (not isinstance(v, int) or isinstance(v, bool))
+               for v in (count, number, topic_id)):
+            raise InvalidPayload("count, number and topic_id are numbers.")
+        await setup.add_tables(self.db, event_id, count=count, number=number, topic_id=topic_id,
                                facilitator_name=_opt(data, "facilitator_name", 80))
         return await self._setup(event_id)
 

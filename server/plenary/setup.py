@@ -227,7 +227,7 @@ async def delete_topic(db: Database, event_id: str, topic_id: int) -> None:
         await q.delete_topic(conn, event_id, topic_id)
 
 
-async def add_tables(db: Database, event_id: str, *, count: int = 1,
+async def add_tables(db: Database, event_id: str, *, count: int = 1, number: int | None = None,
                      topic_id: int | None = None, facilitator_name: str | None = None) -> None:
     """Add tables; without a topic, they share out the topics in turn."""
     if not 1 <= count <= MAX_TABLES:
@@ -243,6 +243,13 @@ async def add_tables(db: Database, event_id: str, *, count: int = 1,
         if len(tables) + count > MAX_TABLES:
             raise InvalidPayload(f"An event has at most {MAX_TABLES} tables.")
         first = max((t["number"] for t in tables), default=0) + 1
+        if number is not None:
+            if count != 1 or not 1 <= number <= 10_000:
+                raise InvalidPayload("Give one table a number from 1 to 10,000.")
+            if number in {t["number"] for t in tables}:
+                raise Conflict(f"Another table already has the number {number}.",
+                               code="duplicate_number")
+            first = number
         for number in range(first, first + count):
             await q.insert_table(
                 conn, id=new_id(), event_id=event_id, number=number,

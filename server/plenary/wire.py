@@ -88,7 +88,8 @@ def table_out(row: Row, topic: Row | None) -> dict[str, Any]:
     return {
         "id": row["id"],
         "number": row["number"],
-        "topic": {"title": topic["title"], "brief": topic["brief"]} if topic else None,
+        "topic": ({"id": topic.get("id"), "title": topic["title"], "brief": topic["brief"]}
+                  if topic else None),
         "stage": row["stage_index"],
         "step": row["step_index"],
         "seq": row["seq"],

@@ -169,7 +169,8 @@ async def test_message_spotlight_and_locks(server, join):
         "text_too_long"
     note = (await phone.call("note.post", {"id": uuid.uuid4().hex, "text": "spot me"}))["note"]
     lit = await org.call("spotlight.set", {"kind": "note", "id": note["id"]})
-    assert lit["event"]["spotlight"] == {"kind": "note", "id": note["id"]}
+    spot = lit["event"]["spotlight"]
+    assert (spot["kind"], spot["id"], spot["note"]["text"]) == ("note", note["id"], "spot me")
     other = await server.create_event(tables=1, template="world-cafe")
     missing = await org.call("spotlight.set", {"kind": "table", "id": other["tables"][0]["id"]})
     assert missing["error"]["code"] == "not_found"

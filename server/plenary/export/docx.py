@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 
 from docx import Document
 from docx.document import Document as DocumentType
@@ -24,8 +24,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.paragraph import CT_P
 from docx.shared import Cm, Mm, Pt, RGBColor
-from docx.styles.style import CharacterStyle, ParagraphStyle
+from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -48,6 +49,7 @@ class _Builder:
     def __init__(self, head: Head) -> None:
         self.head = head
         self.doc: DocumentType = Document()
+        self._end = self.doc.element.body.sectPr
         self._bookmark = 0
         self._setup()
         self._title_page()
@@ -118,6 +120,10 @@ class _Builder:
         self.s_prompt = para("Plenary Prompt", italic=True, color=_MUTED, indent=0.6,
                              after=6)
         self.s_muted = para("Plenary Muted", size=9.5, color=_MUTED, after=4)
+        self.s_cell = para("Plenary Cell", size=10, after=0)
+        self.s_number = para("Plenary Number", size=10, after=0)
+        self.s_number.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self.s_table = styles["Light List Accent 1"]
         self.s_summary = para("Plenary Summary", after=4, indent=0.3)
         self.s_toc = {1: para("Plenary Contents 1", bold=True, before=6, after=1),
                       2: para("Plenary Contents 2", after=0, indent=0.6)}
@@ -134,72 +140,86 @@ class _Builder:
             self.head.exported_ms / 1000, tz=UTC).replace(tzinfo=None)
         props.revision = 1
 
+        section.different_first_page_header_footer = True  # no footer on the title page
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         footer.style = self.s_muted
         footer.add_run(_t(event.title) + "  ·  ")
-        _field(footer, "PAGE", "1")
+        _field(footer._p, "PAGE", "1")
 
     # --- building blocks -----------------------------------------------------------
+    # Paragraphs are made as XML elements and put before the section properties
+    # directly: python-docx's add_paragraph looks its style up by scanning every
+    # style and finds the insertion point by scanning the body, which made a
+    # 1,500-note report take seconds.
 
-    def _p(self, text: str = "", style: ParagraphStyle | None = None) -> Paragraph:
-        p = self.doc.add_paragraph(style=style or self.s_normal)
+    def _p(self, text: str = "", style: BaseStyle | None = None, *,
+           new_page: bool = False, rtl: bool = False) -> CT_P:
+        p = _paragraph((style or self.s_normal).style_id, new_page=new_page, rtl=rtl)
         if text:
-            p.add_run(_t(text))
+            _run(p, text, rtl=rtl)
+        self._end.addprevious(p)
         return p
 
     def _heading(self, text: str, level: int, anchor: str | None = None, *,
-                 new_page: bool = False) -> Paragraph:
-        p = self.doc.add_paragraph(style=self.s_h[level])
-        if new_page:
-            p.paragraph_format.page_break_before = True
-        if anchor is None:
-            p.add_run(_t(text))
-            return p
-        self._bookmark += 1
-        start = OxmlElement("w:bookmarkStart")
-        start.set(qn("w:id"), str(self._bookmark))
-        start.set(qn("w:name"), anchor)
-        p._p.append(start)
-        p.add_run(_t(text))
-        end = OxmlElement("w:bookmarkEnd")
-        end.set(qn("w:id"), str(self._bookmark))
-        p._p.append(end)
-        return p
+                 new_page: bool = False) -> None:
+        rtl = is_rtl(text)
+        p = _paragraph(self.s_h[level].style_id, new_page=new_page, rtl=rtl)
+        if anchor is not None:
+            self._bookmark += 1
+            start = OxmlElement("w:bookmarkStart")
+            start.set(qn("w:id"), str(self._bookmark))
+            start.set(qn("w:name"), anchor)
+            p.append(start)
+        _run(p, text, rtl=rtl)
+        if anchor is not None:
+            end = OxmlElement("w:bookmarkEnd")
+            end.set(qn("w:id"), str(self._bookmark))
+            p.append(end)
+        self._end.addprevious(p)
 
     def _note(self, note: NoteRecord, *, star: bool = False, context: bool = False) -> None:
-        p = self.doc.add_paragraph(style=self.s_note)
-        rtl = is_rtl(note.text)
-        if rtl:
-            p._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
+        text = note.text.strip()
+        rtl = is_rtl(text)
+        p = _paragraph(self.s_note.style_id, rtl=rtl)
         if star:
-            p.add_run("★ ", style=self.c_star)
-        run = p.add_run(_t(note.text))
-        if rtl:
-            run._r.get_or_add_rPr().append(OxmlElement("w:rtl"))
+            _run(p, "★ ", self.c_star.style_id)
+        _run(p, text, rtl=rtl)
         meta = note_meta(note, context=context)
         if meta:
-            p.add_run(_t("  —  " + " · ".join(meta)), style=self.c_meta)
+            _run(p, "  —  " + " · ".join(meta), self.c_meta.style_id)
+        self._end.addprevious(p)
 
     def _table(self, rows: list[tuple[str, ...]], widths: list[float],
-               header: tuple[str, ...] | None = None) -> Table:
+               header: tuple[str, ...] | None = None,
+               numeric: frozenset[int] | set[int] = frozenset()) -> Table:
         table = self.doc.add_table(rows=0, cols=len(widths))
-        table.style = self.doc.styles["Light List Accent 1"]
+        table.style = self.s_table
         table.alignment = WD_TABLE_ALIGNMENT.LEFT
-        for values in ([header] if header else []) + rows:
-            cells = table.add_row().cells
-            for cell, value, width in zip(cells, values, widths, strict=True):
+        table.autofit = False
+        # Word reads the cells' widths, LibreOffice the grid's: set both.
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Cm(width)
+        _table_look(table, header=header is not None)
+        for i, values in enumerate(([header] if header else []) + rows):
+            row = table.add_row()
+            _row_options(row._tr, header=i == 0 and header is not None)
+            for col, (cell, value, width) in enumerate(zip(row.cells, values, widths,
+                                                           strict=True)):
                 cell.width = Cm(width)
-                cell.paragraphs[0].add_run(_t(value))
-                if is_rtl(value):
-                    cell.paragraphs[0]._p.get_or_add_pPr().append(OxmlElement("w:bidi"))
+                p = cell.paragraphs[0]._p
+                if p.pPr is not None:
+                    p.remove(p.pPr)
+                style = self.s_number if col in numeric else self.s_cell
+                p.insert(0, _ppr(style.style_id, rtl=is_rtl(value)))
+                _run(p, value)
         return table
 
     # --- the parts -----------------------------------------------------------------
 
     def _title_page(self) -> None:
         head, event = self.head, self.head.event
-        spacer = self._p()
+        spacer = Paragraph(self._p(), self.doc._body)
         spacer.paragraph_format.space_before = Cm(4)
         self._p(event.title, self.doc.styles["Title"])
         self._p("Event report" + (" — draft" if head.draft else ""),
@@ -213,7 +233,7 @@ class _Builder:
             ("Topics", f"{t.topics:,}"), ("Tables", f"{t.tables:,}"),
             ("Participants", f"{t.participants:,}"), ("Notes", f"{t.notes:,}"),
             ("Votes", f"{t.votes:,}"), ("Big ideas (starred)", f"{t.starred:,}"),
-        ], [5.5, 3])
+        ], [4.5, 2.2], numeric={1})
         self._p()
         exported = datetime.fromtimestamp(head.exported_ms / 1000, tz=UTC)
         self._p(f"Exported from Plenary on {exported.day} {exported:%B %Y at %H:%M} UTC.",
@@ -226,8 +246,7 @@ class _Builder:
                     f"{'is' if t.hidden == 1 else 'are'} not included.", self.s_muted)
 
     def _contents(self) -> None:
-        p = self._p("Contents", self.doc.styles["TOC Heading"])
-        p.paragraph_format.page_break_before = True
+        self._p("Contents", self.doc.styles["TOC Heading"], new_page=True)
         # A TOC field (Word rebuilds it, with page numbers, on "Update field")
         # whose current result is our own list of links.
         begin = self._p(style=self.s_toc[1])
@@ -252,17 +271,18 @@ class _Builder:
                 self._p("No votes or big ideas at this stage.", self.s_muted)
                 continue
             self._table(
-                [(("★ " if n.starred else "") + n.text, str(n.votes),
+                [(("★ " if n.starred else "") + n.text.strip(), str(n.votes) if n.votes else "–",
                   f"Table {n.table_number}" + (f" · {n.topic_title}" if n.topic_title else ""))
                  for n in stage.ideas],
-                [10.6, 1.4, 4.6], header=("Idea", "Votes", "Table"))
+                [9.4, 1.4, 5.8], header=("Idea", "Votes", "Table"), numeric={1})
 
     def add(self, section: TableSection) -> None:
         """One table's part of the report."""
         if section.new_topic is not None:
             self._heading(section.new_topic.title, 1, section.topic_anchor, new_page=True)
             if section.new_topic.brief:
-                self._p(section.new_topic.brief, self.s_muted)
+                self._p(section.new_topic.brief, self.s_muted,
+                        rtl=is_rtl(section.new_topic.brief))
         c, t = section.counts, section.table
         self._heading(f"Table {t.number}", 2, section.anchor,
                       new_page=section.new_topic is None)
@@ -275,12 +295,12 @@ class _Builder:
 
     def _stage(self, stage: StageSection) -> None:
         self._heading(f"{stage.number}. {stage.title}", 3)
-        self._p(stage.prompt, self.s_prompt)
+        self._p(stage.prompt, self.s_prompt, rtl=is_rtl(stage.prompt))
         self._p("Table summary", self.s_label)
         if stage.summary:
             for line in stage.summary.splitlines():
                 if line.strip():
-                    self._p(line, self.s_summary)
+                    self._p(line, self.s_summary, rtl=is_rtl(line))
         else:
             self._p("No summary was written for this stage.", self.s_muted)
         if stage.big_ideas:
@@ -292,7 +312,7 @@ class _Builder:
                     self.s_label)
             for lst in block.lists:
                 if lst.label:
-                    self._p(lst.label, self.s_group)
+                    self._p(lst.label, self.s_group, rtl=is_rtl(lst.label))
                 for n in lst.notes:
                     self._note(n)
         if not stage.shown:
@@ -305,30 +325,102 @@ class _Builder:
         self.doc.save(out)
 
 
-# --- fields and links (python-docx has no API for them) -------------------------------
+def _table_look(table: Table, *, header: bool) -> None:
+    """Which parts of the table style apply: the header row (if any) and row banding,
+    never a bold first column."""
+    tbl_pr = table._tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        tbl_pr.append(look)
+    look.set(qn("w:val"), "0420" if header else "0400")
+    for name, on in (("firstRow", header), ("lastRow", False), ("firstColumn", False),
+                     ("lastColumn", False), ("noHBand", False), ("noVBand", True)):
+        look.set(qn(f"w:{name}"), "1" if on else "0")
 
-def _field_char(p: Paragraph, kind: str) -> None:
+
+def _row_options(tr: Any, *, header: bool) -> None:
+    """Rows never break across pages; a header row repeats on each page the table spans."""
+    tr_pr = tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+    if header:
+        tr_pr.append(OxmlElement("w:tblHeader"))
+
+
+# --- XML the fast way, fields and links (python-docx has no API for them) -----------------
+
+def _paragraph(style_id: str, *, new_page: bool = False, rtl: bool = False) -> CT_P:
+    p = OxmlElement("w:p")
+    p.append(_ppr(style_id, new_page=new_page, rtl=rtl))
+    return p
+
+
+def _ppr(style_id: str, *, new_page: bool = False, rtl: bool = False) -> Any:
+    ppr = OxmlElement("w:pPr")
+    # The children of w:pPr have a fixed order: pStyle, ..., pageBreakBefore, ..., bidi.
+    pstyle = OxmlElement("w:pStyle")
+    pstyle.set(qn("w:val"), style_id)
+    ppr.append(pstyle)
+    if new_page:
+        ppr.append(OxmlElement("w:pageBreakBefore"))
+    if rtl:
+        ppr.append(OxmlElement("w:bidi"))
+    return ppr
+
+
+def _run(p: CT_P, text: str, style_id: str | None = None, *, rtl: bool = False) -> None:
+    """A run of text; line breaks and tabs become Word's own."""
+    r = OxmlElement("w:r")
+    if style_id or rtl:
+        rpr = OxmlElement("w:rPr")
+        if style_id:
+            rstyle = OxmlElement("w:rStyle")
+            rstyle.set(qn("w:val"), style_id)
+            rpr.append(rstyle)
+        if rtl:
+            rpr.append(OxmlElement("w:rtl"))
+        r.append(rpr)
+    lines = xml_safe(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if i:
+            r.append(OxmlElement("w:br"))
+        for j, piece in enumerate(line.split("\t")):
+            if j:
+                r.append(OxmlElement("w:tab"))
+            if piece:
+                t = OxmlElement("w:t")
+                t.set(qn("xml:space"), "preserve")
+                t.text = piece
+                r.append(t)
+    p.append(r)
+
+
+def _field_char(p: CT_P, kind: str) -> None:
+    r = OxmlElement("w:r")
     el = OxmlElement("w:fldChar")
     el.set(qn("w:fldCharType"), kind)
-    p.add_run()._r.append(el)
+    r.append(el)
+    p.append(r)
 
 
-def _instr(p: Paragraph, code: str) -> None:
+def _instr(p: CT_P, code: str) -> None:
+    r = OxmlElement("w:r")
     el = OxmlElement("w:instrText")
     el.set(qn("xml:space"), "preserve")
     el.text = code
-    p.add_run()._r.append(el)
+    r.append(el)
+    p.append(r)
 
 
-def _field(p: Paragraph, code: str, shown: str) -> None:
+def _field(p: CT_P, code: str, shown: str) -> None:
     _field_char(p, "begin")
     _instr(p, f" {code} ")
     _field_char(p, "separate")
-    p.add_run(shown)
+    _run(p, shown)
     _field_char(p, "end")
 
 
-def _link(p: Paragraph, anchor: str, text: str) -> None:
+def _link(p: CT_P, anchor: str, text: str) -> None:
     link = OxmlElement("w:hyperlink")
     link.set(qn("w:anchor"), anchor)
     link.set(qn("w:history"), "1")
@@ -338,7 +430,7 @@ def _link(p: Paragraph, anchor: str, text: str) -> None:
     t.text = _t(text)
     run.append(t)
     link.append(run)
-    p._p.append(link)
+    p.append(link)
 
 
 async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:

@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from importlib import metadata
 from typing import Any
 
-from ..store.records import EventReader
+from ..store.records import BATCH, EventReader
 from . import record
 from ._text import iso_utc
 
-
-def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode = _ENCODER.encode
 
 
 def _generator() -> str:
@@ -59,7 +58,9 @@ async def render(reader: EventReader, exported_ms: int) -> AsyncIterator[str]:
         yield "]" if first else "\n  ]"
 
     async def once(items: list[Any]) -> AsyncIterator[list[Any]]:
-        yield items
+        # In batches like the streamed parts, so no one piece is large.
+        for start in range(0, len(items), BATCH):
+            yield items[start:start + BATCH]
 
     parts: list[tuple[str, AsyncIterator[list[Any]], Callable[[Any], dict[str, Any]]]] = [
         ("topics", once(await reader.topics()), record.topic_item),

@@ -45,12 +45,14 @@ FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
         "id": _STR, "title": _STR, "venue": _STR, "starts_on": _OPT_STR,
         "template_name": _STR, "template": _DICT, "status": _STR, "stage_index": _INT,
         "organiser_gen": _INT, "dashboard_gen": _INT, "created_ms": _INT,
+        "timer_state": _STR, "timer_ends_ms": _OPT_INT, "timer_remaining_ms": _OPT_INT,
+        "message": _OPT_STR, "spotlight": (dict, type(None)), "locked": _BOOL,
     },
     "topics": {"id": _INT, "position": _INT, "title": _STR, "brief": _STR},
     "tables": {
         "id": _STR, "number": _INT, "topic_id": _OPT_INT, "join_code": _STR,
         "facilitator_name": _OPT_STR, "facilitator_gen": _INT, "stage_index": _INT,
-        "step_index": _INT, "seq": _INT, "ready": _BOOL,
+        "step_index": _INT, "seq": _INT, "ready": _BOOL, "locked": _BOOL,
     },
     "participants": {"id": _STR, "table_id": _STR, "key_hash": _STR, "created_ms": _INT},
     "groups": {"id": _STR, "table_id": _STR, "stage_index": _INT, "label": _STR,
@@ -75,15 +77,32 @@ LISTS = ("topics", "tables", "participants", "groups", "summaries", "notes", "vo
 #: Fields a record carries that are not stored (recomputed from other rows).
 DERIVED = {"notes": frozenset({"votes"})}
 
+#: Columns of the store a record leaves out, and why (tests/unit/test_export_record.py
+#: fails when a column is neither here nor in FIELDS: a new column needs a decision).
+NOT_RECORDED: dict[str, dict[str, str]] = {
+    "topics": {"event_id": "implied: the record is one event"},
+    "tables": {"event_id": "implied: the record is one event"},
+    "participants": {"display_name": "names reach a record only on named notes"},
+    "notes": {"deleted_ms": "deleted notes are not in a record"},
+}
+
+#: The store's tables a record leaves out altogether.
+NOT_RECORDED_TABLES = {
+    "changes": "the log live pages replay; it starts again after an import",
+}
+
+#: Which store table each part of a record fills.
+STORE_TABLES = {"event": "events", "topics": "topics", "tables": "board_tables",
+                "participants": "participants", "groups": "note_groups",
+                "summaries": "summaries", "notes": "notes", "votes": "votes"}
+
 
 # --- writing -----------------------------------------------------------------
 
 def event_item(e: EventInfo) -> dict[str, Any]:
-    return {"id": e.id, "title": e.title, "venue": e.venue, "starts_on": e.starts_on,
-            "template_name": e.template_name, "template": e.template_data,
-            "status": e.status, "stage_index": e.stage_index,
-            "organiser_gen": e.organiser_gen, "dashboard_gen": e.dashboard_gen,
-            "created_ms": e.created_ms}
+    item = {name: e.columns[name] for name in FIELDS["event"]}
+    item["locked"] = bool(item["locked"])
+    return item
 
 
 def topic_item(t: TopicRecord) -> dict[str, Any]:
@@ -94,7 +113,7 @@ def table_item(t: TableRecord) -> dict[str, Any]:
     return {"id": t.id, "number": t.number, "topic_id": t.topic_id, "join_code": t.join_code,
             "facilitator_name": t.facilitator_name, "facilitator_gen": t.facilitator_gen,
             "stage_index": t.stage_index, "step_index": t.step_index, "seq": t.seq,
-            "ready": t.ready}
+            "ready": t.ready, "locked": t.locked}
 
 
 def participant_item(p: ParticipantRecord) -> dict[str, Any]:
@@ -179,12 +198,11 @@ def rows_from_record(data: Any) -> RecordRows:
             raise _bad(f"{part!r} is not a list.")
         parts[part] = [_checked(part, i, item) for i, item in enumerate(items)]
     _check_references(parts)
-    for n in parts["notes"]:
-        n["deleted_ms"] = None
-    for p in parts["participants"]:
-        p["display_name"] = None
-    for row in (*parts["topics"], *parts["tables"]):
-        row["event_id"] = event["id"]
+    # What a record leaves out comes back as: no deletion, no name, this event.
+    restored = {"event_id": event["id"], "deleted_ms": None, "display_name": None}
+    for part, columns in NOT_RECORDED.items():
+        for row in parts[part]:
+            row.update({c: restored[c] for c in columns})
     return RecordRows(event=event, **parts)
 
 

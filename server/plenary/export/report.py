@@ -227,12 +227,14 @@ def _stage(index: int, stage: Stage, table: TableRecord, summary: str | None,
         if not items:
             continue
         lists: dict[str | None, list[NoteRecord]] = {}
-        for n in items:  # already in group order, ungrouped last
+        for n in items:  # groups in the order they come (the store gives creation order)
             lists.setdefault(n.group_id if n.group_label is not None else None, []).append(n)
+        if None in lists:  # notes in no group go last
+            lists[None] = lists.pop(None)
         grouped = len(lists) > 1 or None not in lists
         blocks.append(Block(label, [
             NoteList(members[0].group_label if group is not None
-                     else ("Other notes" if grouped else None), ranked(members))
+                     else ("Not in a group" if grouped else None), ranked(members))
             for group, members in lists.items()]))
     text = summary.strip() if summary and summary.strip() else None
     return StageSection(index + 1, stage.title, stage.prompt, text, big, blocks, hidden)

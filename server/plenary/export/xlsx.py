@@ -19,8 +19,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from ..store.records import EventReader
-from ._text import iso_utc, utc, xml_safe
+from ..store.records import BATCH, EventReader
+from ._text import utc, xml_safe
 from .columns import (
     NOTE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -69,7 +69,10 @@ class _Sheet:
     def _cell(self, i: int, value: Value) -> Any:
         if not isinstance(value, str):
             return value
-        c = WriteOnlyCell(self.ws, value=xml_safe(value))
+        value = xml_safe(value)
+        if i not in self._wrap and not value.startswith("="):
+            return value  # plain text: openpyxl stores it as a string cell
+        c = WriteOnlyCell(self.ws, value=value)
         # openpyxl reads a string starting with "=" as a formula; say it is text.
         c.data_type = "s"
         if i in self._wrap:
@@ -100,15 +103,18 @@ async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:
         await asyncio.to_thread(notes.append, rows)
 
     tables = {t.id: t for t in await reader.tables()}
-    summaries.append([summary_row(event, tables[s.table_id], s)
-                      for s in await reader.summaries()])
+    rows = [summary_row(event, tables[s.table_id], s) for s in await reader.summaries()]
+    for start in range(0, len(rows), BATCH):
+        await asyncio.to_thread(summaries.append, rows[start:start + BATCH])
     counts = await reader.counts()
-    tables_sheet.append([table_row(c) for c in counts])
+    rows = [table_row(c) for c in counts]
+    for start in range(0, len(rows), BATCH):
+        await asyncio.to_thread(tables_sheet.append, rows[start:start + BATCH])
     totals = await reader.totals(counts)
     details: list[tuple[str, Value]] = [
         ("Event", event.title), ("Venue", event.venue), ("Date", event.starts_on),
         ("Status", event.status), ("Template", event.template.title),
-        ("Exported (UTC)", utc(exported_ms)), ("Exported at", iso_utc(exported_ms)),
+        ("Exported (UTC)", utc(exported_ms)),
         ("Topics", totals.topics), ("Tables", totals.tables),
         ("Participants", totals.participants), ("Notes shown", totals.notes),
         ("Notes hidden", totals.hidden), ("Votes", totals.votes),

@@ -65,9 +65,11 @@ MAX_PACKET_BYTES = 64 * 1024
 BUCKET_CAPACITY = 60
 BUCKET_RATE = 5.0
 
-#: A client refused this many times in a row for speed is not a person: it is
-#: told why and disconnected, so it stops costing the other tables anything.
-ABUSE_STRIKES = 100
+#: A client refused for speed 100 times (the allowance refills at 2 a second) is
+#: not a person: it is told why and disconnected, so it stops costing the other
+#: tables anything. A phone flushing its offline queue never gets near this.
+ABUSE_REFUSALS = 100
+ABUSE_REFILL = 2.0
 
 #: Wrong join codes from one address: 10 a minute, then wait. Codes have ~39
 #: bits, so this makes guessing one hopeless while forgiving fat fingers.
@@ -103,7 +105,9 @@ class Connection:
     session: Session
     bucket: TokenBucket = field(
         default_factory=lambda: TokenBucket(BUCKET_CAPACITY, BUCKET_RATE))
-    strikes: int = 0
+    refusals: TokenBucket = field(
+        default_factory=lambda: TokenBucket(ABUSE_REFUSALS, ABUSE_REFILL))
+    kicked: bool = False
 
 
 def table_room(table_id: str) -> str:
@@ -254,7 +258,6 @@ class Channel:
                 return _error({"code": "unauthenticated", "message": "Connect first."})
             if not conn.bucket.take():
                 return await self._too_fast(sid, conn)
-            conn.strikes = 0
             try:
                 payload = parse(model, data, what=name)
                 result = await fn(conn.session, payload)
@@ -276,10 +279,10 @@ class Channel:
         return handle
 
     async def _too_fast(self, sid: str, conn: Connection) -> dict[str, Any]:
-        conn.strikes += 1
         error = RateLimited("You are sending too fast; wait a moment and try again.")
-        if conn.strikes >= ABUSE_STRIKES:
-            log.warning("disconnecting %s: %d refusals in a row for speed", sid, conn.strikes)
+        if not conn.kicked and not conn.refusals.take():
+            log.warning("disconnecting %s: refused for speed %d times", sid, ABUSE_REFUSALS)
+            conn.kicked = True
             await self.sio.emit("kicked", {"code": "abuse", "message":
                                 "Disconnected for sending far too fast. Reload the page to "
                                 "continue."}, to=sid)

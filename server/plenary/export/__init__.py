@@ -1,0 +1,127 @@
+"""Exports: the event as a report (DOCX, HTML, Markdown), a spreadsheet (XLSX, CSV)
+and the complete record (JSON). docs/export.md describes each one.
+
+Every format reads through :mod:`plenary.store.records` (one consistent read of
+the event, notes in batches) and knows nothing of the web or the database.
+Text formats stream as they are read; the zipped ones (DOCX, XLSX) are built in
+a worker thread into a spooled temporary file, then sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from tempfile import SpooledTemporaryFile
+from typing import IO, BinaryIO
+
+from ..domain.errors import InvalidPayload
+from ..store import Database
+from ..store.records import EventInfo, EventReader, reading
+from . import csvfmt, docx, html, jsonfmt, markdown, xlsx
+from ._text import slug
+
+#: Bytes per piece sent on; also how much text is gathered before it is sent.
+CHUNK = 64 * 1024
+#: A zipped export stays in memory up to this size, then moves to a temporary file.
+SPOOL_MAX = 16 * 1024 * 1024
+
+TextRender = Callable[[EventReader, int], AsyncIterator[str]]
+FileWrite = Callable[[EventReader, int, IO[bytes]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    media_type: str
+    description: str
+    #: Text formats: pieces of text as they are read.
+    text: TextRender | None = None
+    #: Zipped formats: written whole to a file.
+    write: FileWrite | None = None
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+           "the report, for Word", write=docx.write),
+    Format("html", "text/html; charset=utf-8", "the report as a printable web page",
+           text=html.render),
+    Format("md", "text/markdown; charset=utf-8", "the report as Markdown",
+           text=markdown.render),
+    Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "notes, summaries and per-table counts, for Excel", write=xlsx.write),
+    Format("csv", "text/csv; charset=utf-8", "one row per note, for any spreadsheet",
+           text=csvfmt.render),
+    Format("json", "application/json", "the complete record (plenary import reads it)",
+           text=jsonfmt.render),
+)}
+
+
+def get_format(name: str) -> Format:
+    """The format called ``name``, or InvalidPayload naming the ones there are."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise InvalidPayload(f"There is no export format {name!r}; choose one of "
+                             f"{', '.join(FORMATS)}.", code="bad_format") from None
+
+
+def filename(event: EventInfo, fmt: str) -> str:
+    """A safe file name for the export: ``plenary-<title>-<date>.<fmt>`` in ASCII."""
+    parts = ["plenary", slug(event.title) or event.id.lower()]
+    if event.starts_on:
+        parts.append(slug(event.starts_on))
+    return "-".join(p for p in parts if p) + f".{fmt}"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+async def render(db: Database, event_id: str, fmt: str, *,
+                 exported_ms: int | None = None) -> AsyncIterator[bytes]:
+    """The export as pieces of bytes. Raises NotFound (no such event) before the first."""
+    spec = get_format(fmt)
+    exported_ms = now_ms() if exported_ms is None else exported_ms
+    if spec.write is not None:
+        with SpooledTemporaryFile(max_size=SPOOL_MAX) as spool:
+            # The read ends before the first byte is sent, so a slow download
+            # never holds a database transaction open.
+            async with reading(db, event_id) as reader:
+                await spec.write(reader, exported_ms, spool)
+            spool.seek(0)
+            while piece := spool.read(CHUNK):
+                yield piece
+        return
+    assert spec.text is not None
+    async with reading(db, event_id) as reader:
+        pending: list[str] = []
+        size = 0
+        first = True
+        async for text in spec.text(reader, exported_ms):
+            pending.append(text)
+            size += len(text)
+            # Each piece is a batch of rows: let other tasks (live boards) run
+            # between batches even when nothing here had to wait.
+            await asyncio.sleep(0)
+            # The first piece goes at once: it proves the export started.
+            if first or size >= CHUNK:
+                yield "".join(pending).encode("utf-8")
+                pending, size, first = [], 0, False
+        if pending:
+            yield "".join(pending).encode("utf-8")
+
+
+async def event_info(db: Database, event_id: str) -> EventInfo:
+    """The event's details (for a file name); NotFound if there is none."""
+    async with reading(db, event_id) as reader:
+        return reader.event
+
+
+async def export_event(db: Database, event_id: str, fmt: str, out: BinaryIO, *,
+                       exported_ms: int | None = None) -> None:
+    """Write the export of ``event_id`` in format ``fmt`` (docx, html, md, xlsx, csv,
+    json) to ``out``."""
+    async for piece in render(db, event_id, fmt, exported_ms=exported_ms):
+        out.write(piece)
