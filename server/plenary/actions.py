@@ -7,7 +7,7 @@ both only after this returns, that is, after the commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -210,11 +210,15 @@ class Board:
                 _check_unlocked(scope, "post a note")
             category = p.category
             if p.queued:
+                # An idea written offline in stage 1 answers stage 1's prompt.
+                if p.stage is not None and p.stage < table.stage_index:
+                    table = replace(table, stage_index=p.stage, step_index=0)
                 category = rules.fit_category(event.template, table, category)
             else:
                 rules.check_category(event.template, table, category)
             text = clean_text(p.text, limit=event.template.note_max_length)
-            private = rules_board.posting_is_private(event, table)
+            private = (table.stage_index == scope.table.stage_index
+                       and rules_board.posting_is_private(event, table))
             row = {
                 "id": p.id, "table_id": table.id, "participant_id": actor.participant_id,
                 "stage_index": table.stage_index, "step_index": table.step_index,
@@ -252,6 +256,7 @@ class Board:
             rules_board.check_own_note(note, actor.participant_id, actor.table_id)
             assert note is not None
             rules_board.check_stage_open(scope.event, scope.table, note)
+            rules_board.check_not_hidden(note)
             _check_unlocked(scope, "change a note")
             rules.check_category(scope.event.template, scope.table, p.category)
             text = clean_text(p.text, limit=scope.event.template.note_max_length)
@@ -281,6 +286,7 @@ class Board:
             rules_board.check_own_note(note, actor.participant_id, actor.table_id)
             assert note is not None
             rules_board.check_stage_open(scope.event, scope.table, note)
+            rules_board.check_not_hidden(note)
             _check_unlocked(scope, "delete a note")
             await q.update_note(conn, p.id, deleted_ms=q.now_ms())
             change = await q.append_change(conn, actor.table_id, "note.deleted", {"id": p.id},
@@ -293,13 +299,16 @@ class Board:
         authorize(actor, Action.VOTE, event_id=actor.event_id, table_id=actor.table_id)
         assert actor.table_id is not None and actor.participant_id is not None
         async with self.db.write() as conn:
+            scope = await self._scope(conn, actor, actor.table_id)
             existing = await q.vote_row(conn, p.id)
             if existing is not None:
                 if existing["participant_id"] != actor.participant_id:
                     raise Conflict("That vote id is already taken.", code="id_conflict")
-                return Outcome({"duplicate": True, "vote": {"id": p.id, "note": p.note}},
-                               actor.event_id)
-            scope = await self._scope(conn, actor, actor.table_id)
+                used = len(await q.votes_of(conn, actor.participant_id, existing["stage_index"]))
+                limit = scope.event.template.votes_for(existing["stage_index"])
+                return Outcome({"seq": scope.row["seq"], "duplicate": True,
+                                "vote": {"id": p.id, "note": existing["note_id"]},
+                                "votes_left": limit - used}, actor.event_id)
             note = rules_board.check_table_note(await q.note_row(conn, p.note), actor.table_id)
             used = len(await q.votes_of(conn, actor.participant_id, scope.table.stage_index))
             rules_board.check_vote(scope.event, scope.table, note, used)
@@ -329,7 +338,7 @@ class Board:
                 return Outcome({"seq": scope.row["seq"], "duplicate": True}, actor.event_id)
             if vote["participant_id"] != actor.participant_id:
                 raise NotFound("That is not one of your votes.")
-            rules_board.check_unvote(scope.event, scope.table)
+            rules_board.check_unvote(scope.event, scope.table, vote)
             _check_unlocked(scope, "change a vote")
             await q.delete_vote(conn, p.id)
             blind = rules_board.vote_counts_hidden(scope.event, scope.table)

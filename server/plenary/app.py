@@ -11,6 +11,7 @@ import socketio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from .actions import Board
@@ -48,11 +49,16 @@ class Plenary:
                          self.channel.kick_facilitators)
         http = Starlette(
             routes=[*api.routes(), *routes(config.static_dir, self.db)],
-            middleware=[Middleware(
-                SessionMiddleware, secret_key=secret.decode(), session_cookie="plenary_session",
-                # A day's event, with margin; the console signs in again from its link.
-                max_age=12 * 3600, same_site="strict",
-                https_only=config.public_url.startswith("https://"))],
+            middleware=[
+                # Venue wifi is slow: pages and scripts shrink to a third gzipped.
+                Middleware(GZipMiddleware, minimum_size=1024),
+                Middleware(
+                    SessionMiddleware, secret_key=secret.decode(),
+                    session_cookie="plenary_session",
+                    # A day's event, with margin; the console signs in again from its link.
+                    max_age=12 * 3600, same_site="strict",
+                    https_only=config.public_url.startswith("https://")),
+            ],
             lifespan=lifespan,
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,

@@ -77,6 +77,7 @@ def event_out(row: Row, now_ms: int | None = None) -> dict[str, Any]:
             "title": template["title"],
             "show_author_names": template["show_author_names"],
             "note_max_length": template["note_max_length"],
+            "votes_per_participant": template["votes_per_participant"],
             "vote_counts": template.get("vote_counts", "after_vote"),
             "stages": template["stages"],
         },

@@ -44,8 +44,8 @@ async def test_silent_writing_never_reaches_other_phones_until_the_reveal(table)
     assert all(c["data"]["note"]["text"] == secret for c in full)
     for who in ("bob", "dash"):
         c = await p[who].next_change()
-        assert c == {"table": t["id"], "seq": ack["seq"], "type": "private", "data": {},
-                     "at": c["at"]}
+        assert c == {"table": t["id"], "seq": ack["seq"], "type": "private",
+                     "data": {"of": "note.added"}, "at": c["at"]}
     snap = await p["bob"].call("sync", {})
     assert secret not in repr(snap)
     assert secret in repr(await p["fac"].call("sync", {}))
@@ -220,3 +220,38 @@ async def test_presence_tells_the_facilitator_who_is_here(server, join, clients)
     await ana.close()
     seen = await asyncio.wait_for(heard.get(), 10)
     assert (seen["count"], seen["names"]) == (1, [])
+
+
+async def test_hidden_notes_stay_down_and_old_votes_stay_put(table):
+    _ev, _t, p = table
+    await p["fac"].call("step.next", {"from": 0})
+    note = (await p["alice"].call("note.post", {"id": nid(), "text": "rude"}))["note"]
+    assert (await p["fac"].call("note.hide", {"id": note["id"], "hidden": True}))["ok"]
+    edit = await p["alice"].call("note.edit", {"id": note["id"], "text": "still rude"})
+    assert edit["error"]["code"] == "note_hidden"
+    # A vote cast in stage 2 cannot be taken back during stage 5's vote.
+    await to_vote_step(p)
+    idea = (await p["bob"].call("note.post", {"id": nid(), "text": "idea"}))["note"]["id"]
+    for frm in (1, 2):
+        await p["fac"].call("step.next", {"from": frm})
+    vote = nid()
+    assert (await p["alice"].call("vote.add", {"id": vote, "note": idea}))["ok"]
+    again = await p["alice"].call("vote.add", {"id": vote, "note": idea})
+    assert again["duplicate"] and again["votes_left"] == 2 and "seq" in again
+    for frm in (1, 2, 3):
+        await p["org"].call("stage.next", {"from": frm})
+    for frm in (0, 1, 2):
+        assert (await p["fac"].call("step.next", {"from": frm}))["ok"]
+    late = await p["alice"].call("vote.remove", {"id": vote})
+    assert late["error"]["code"] == "voting_closed"
+
+
+async def test_a_note_kept_offline_is_filed_under_the_stage_it_answers(table):
+    _ev, _t, p = table
+    await p["org"].call("stage.next", {"from": 0})
+    ack = await p["alice"].call("note.post", {"id": nid(), "text": "from stage one",
+                                              "queued": True, "stage": 0})
+    assert ack["ok"] and ack["note"]["stage"] == 0 and ack["note"]["private"] is False
+    future = await p["alice"].call("note.post", {"id": nid(), "text": "x", "queued": True,
+                                                 "stage": 4})
+    assert future["note"]["stage"] == 1  # never ahead of the table

@@ -39,14 +39,19 @@ def view_change(change: dict[str, Any], viewer: Viewer,
     if viewer.is_staff:
         return _strip(change)
     if private_to is not None and private_to != viewer.participant_id:
-        return {"table": change["table"], "seq": change["seq"], "type": PRIVATE, "data": {},
-                "at": change["at"]}
+        return _placeholder(change)
     data = change["data"]
     if change["type"] in ("note.added", "note.edited") and data["note"]["id"] in hidden_notes:
         # Hidden since: a replay must not show what the facilitator took down.
-        return {"table": change["table"], "seq": change["seq"], "type": PRIVATE, "data": {},
-                "at": change["at"]}
+        return _placeholder(change)
     return _strip(change)
+
+
+def _placeholder(change: dict[str, Any]) -> dict[str, Any]:
+    # What kind of change it stood for, never its content: a phone can count
+    # "3 notes by others, hidden until the reveal" without reading one.
+    return {"table": change["table"], "seq": change["seq"], "type": PRIVATE,
+            "data": {"of": change["type"]}, "at": change["at"]}
 
 
 def _strip(change: dict[str, Any]) -> dict[str, Any]:
@@ -136,12 +141,20 @@ def check_vote(event: EventState, table: TableState, note: dict[str, Any],
         )
 
 
-def check_unvote(event: EventState, table: TableState) -> None:
-    """Votes can be taken back while voting is open."""
+def check_unvote(event: EventState, table: TableState, vote: dict[str, Any]) -> None:
+    """A vote can be taken back while its own stage's voting is open."""
     require_live(event, "change a vote")
-    if current_step_kind(event, table) is not StepKind.VOTE:
+    if current_step_kind(event, table) is not StepKind.VOTE \
+            or vote["stage_index"] != table.stage_index:
         raise IllegalMove("Voting has closed, so votes can no longer be changed.",
                           code="voting_closed")
+
+
+def check_not_hidden(note: dict[str, Any]) -> None:
+    """A note the facilitator took down stays down: its author cannot change it."""
+    if note["hidden"]:
+        raise IllegalMove("The facilitator has hidden that note, so it cannot be changed.",
+                          code="note_hidden")
 
 
 def check_merge(source: dict[str, Any], target: dict[str, Any]) -> None:

@@ -82,8 +82,10 @@ class NotePost(_Payload):
     text: StrictStr = Field(max_length=NOTE_TEXT_CEILING * 4)
     category: Slug | None = None
     table: ClientId | None = None
-    #: Written while offline and kept on the phone until now.
+    #: Written while offline and kept on the phone until now...
     queued: bool = False
+    #: ...during this stage (a queued note goes back to the stage it answers).
+    stage: Index | None = None
 
 
 class StepMove(_Payload):
