@@ -1,25 +1,47 @@
-// A participant's phone: one table's board, and a composer that never loses a note.
-import { $, clock, connectLive, h, isPrivate, plural, postingOpen, randomHex, say, store } from "./live.js";
+// A participant's phone: one table's board, and an outbox that never loses a note, an
+// edit, a delete or a vote. Everything the person does goes into the outbox first (kept in
+// localStorage), and the outbox is sent in order, each item with the id it was given
+// when it was made, so a retry after a lost answer never counts twice.
+import {
+  $, announcer, clock, connectLive, countsBlind, debounce, h, isPrivate, locked, perFrame, plural, postingOpen, randomHex,
+  say, stepOf, store, timerWords, votesFor,
+} from "./live.js";
 
 const code = decodeURIComponent(location.pathname.split("/j/")[1] || "").replace(/[\s-]/g, "").toUpperCase();
-const QUEUE = `plenary:pending:${code}`;
+const QUEUE = `plenary:queue:${code}`;
+const DRAFT = `plenary:draft:${code}`;
 // Worth sending again later, with the same id; any other refusal is the server saying no.
-const TRANSIENT = new Set(["offline", "timeout", "server_error", "storage_full", "rate_limited"]);
+const TRANSIENT = new Set(["offline", "timeout", "server_error", "storage_full", "rate_limited", "board_locked"]);
 const text = $("note-text");
-const count = $("note-count");
 const error = $("compose-error");
 const nameInput = $("name");
+const announce = announcer($("announcer"));
 
 let keyHex = store.get(`plenary:key:${code}`);
 if (!/^[0-9a-f]{32,128}$/.test(keyHex)) store.set(`plenary:key:${code}`, keyHex = randomHex(16));
-let pending = Array.isArray(store.get(QUEUE)) ? store.get(QUEUE) : [];
-const myIds = new Set(pending.map((p) => p.id));
+
+// The outbox. Items: {op: "post", id, text, category, at, stage} | {op: "edit", id, text,
+// category} | {op: "delete", id} | {op: "vote", id, note} | {op: "unvote", id, note}.
+// The first round of pages kept only posts, without `op`, under another key: keep those.
+let queue = (Array.isArray(store.get(QUEUE)) ? store.get(QUEUE) : [])
+  .concat((store.get(`plenary:pending:${code}`) || []).map((p) => ({ op: "post", ...p })))
+  .filter((q) => q && typeof q.id === "string" && q.op);
+const saveQueue = () => store.set(QUEUE, queue.map(({ inflight, ...q }) => q));
+saveQueue();
+try { localStorage.removeItem(`plenary:pending:${code}`); } catch { /* nothing kept there */ }
+
+const myIds = new Set(queue.filter((q) => q.op === "post").map((q) => q.id));
 let savedName = nameInput.value = String(store.get("plenary:name") || "").slice(0, 40);
 let catStage = -1;
 let retryTimer = 0;
 let flushing = false;
 const seen = new Set();
 let painted = false;
+const limits = new Map(); // stage -> dots, as the server told us
+let editing = null; // the note id in the edit sheet
+let deleting = null;
+// Others' silent writing: counted from the `private` placeholders of the current step.
+const hiddenCount = { known: true, before: 0, live: 0, base: 0 };
 
 function fatal(message) {
   say($("fatal-message"), message);
@@ -28,19 +50,81 @@ function fatal(message) {
   $("status").textContent = "Not connected";
 }
 
-const live = code && connectLive({
+// Assigned once connectLive returns; its callbacks (the status line first) may run before.
+let live = null;
+live = code && connectLive({
   scope: "table",
   auth: { join_code: code, participant_key: Uint8Array.from(keyHex.match(/../g), (x) => parseInt(x, 16)), name: savedName || null },
   isMine: (n) => myIds.has(n.id),
-  pending: () => pending.length,
-  onSnapshot: render,
-  onChange: render,
+  isMyVote: (v) => queue.some((q) => q.op === "vote" && q.id === v.id),
+  pending: waitingWords,
+  onSnapshot,
+  onChange,
   onSynced: flush,
+  onEvent() { renderSoon(); flush(); },
+  onStatus: () => painted && renderOutbox(),
   onFatal: (err) => (err.code === "abuse" || err.code === "kicked" ? say(error, err.message) : fatal(err.message)),
 });
 if (!live) fatal("This link has no table code in it. Enter the code from your table's card.");
 
+/** "2 notes" or "3 changes": what the status line says is waiting. */
+function waitingWords() {
+  if (!queue.length || (live?.state.loaded && isLocked())) return "";
+  return queue.every((q) => q.op === "post") ? plural(queue.length, "note") : plural(queue.length, "change");
+}
+
+function onSnapshot(state) {
+  hiddenCount.base = state.table.seq;
+  hiddenCount.live = 0;
+  hiddenCount.before = 0;
+  hiddenCount.known = true;
+  if (stepOf(state.event, state.table)?.private) countHiddenSoFar(state.table.seq);
+  render();
+}
+
+/** A fresh snapshot never carries others' silent writing, not even how much there is: ask
+ *  for the changes since the step began, and count the placeholders in them. */
+async function countHiddenSoFar(seq) {
+  hiddenCount.known = false;
+  const ack = await live.request("sync", { since: Math.max(0, seq - 500) });
+  if (!ack.ok || ack.mode !== "changes" || hiddenCount.base !== seq) return;
+  let n = 0;
+  for (const c of ack.changes) {
+    if (c.seq > seq) break;
+    if (c.type === "step.changed" || c.type === "stage.changed" || c.type === "notes.revealed") n = 0;
+    else if (c.type === "private") n++;
+  }
+  // A replay from the very start covers the whole step; one that starts later may not.
+  if (seq <= 500 || ack.changes.some((c) => c.seq <= seq && (c.type === "step.changed" || c.type === "stage.changed"))) {
+    hiddenCount.before = n;
+    hiddenCount.known = true;
+  }
+  render();
+}
+
+function onChange(c, state) {
+  const { event, table } = state;
+  if (c.type === "private") {
+    if (stepOf(event, table)?.private) hiddenCount.live++;
+  } else if (["step.changed", "stage.changed", "notes.revealed"].includes(c.type)) {
+    if (c.type !== "step.changed" || !stepOf(event, table)?.private) {
+      hiddenCount.before = hiddenCount.live = 0;
+      hiddenCount.known = true;
+    }
+  }
+  if (c.type === "note.added" && !state.notes.get(c.data.note.id)?.mine) announce(1);
+  if (c.type === "notes.revealed") announce((c.data.notes || []).filter((n) => !state.notes.get(n.id)?.mine).length);
+  if (c.type === "stage.changed") limits.clear();
+  renderSoon();
+  if (c.type === "table.locked" && !c.data.locked) flush();
+}
+
+// --- rendering -----------------------------------------------------------------
+
+const renderSoon = perFrame(() => render());
+
 function render() {
+  if (!live.state.loaded) return;
   const { event, table } = live.state;
   const stages = event.template.stages;
   const stage = stages[table.stage];
@@ -57,163 +141,513 @@ function render() {
   say($("stage-prompt"), stage.prompt);
   $("step-title").textContent = step.title;
   say($("step-instructions"), step.instructions);
-  const open = postingOpen(event, table);
+  const open = postingOpen(event, table) && !isLocked();
   $("posting").dataset.open = open;
   $("posting").textContent =
+    isLocked() ? "The organiser has locked the board for now: you can read it, but not post, edit or vote. Anything you write is kept on this phone until it opens again." :
     event.status === "draft" ? "Not started yet: you can post once the organiser starts the event." :
     event.status === "closed" ? "The event has closed. Thank you for taking part." :
+    step.kind === "vote" ? "Posting is closed while the table votes." :
     !open ? "Posting is closed during this step." :
-    step.private ? "Posting is open. Your notes stay private until they are revealed." : "Posting is open.";
+    step.private ? "Posting is open. Your notes stay private until the facilitator reveals them." : "Posting is open.";
+  // The box stays while it holds words, so nothing typed disappears with a step change.
+  $("compose-panel").hidden = !open && !text.value.trim();
   if (!event.template.show_author_names) $("name-help").textContent = "Names are not shown at this event: every note is anonymous.";
   if (catStage !== table.stage) {
     catStage = table.stage;
     const cats = stage.categories || [];
     $("categories").hidden = !cats.length;
-    // Each radio is named by its label alone; the hint describes it.
-    $("category-options").replaceChildren(...cats.map((c, i) => h("label", { class: "choice" },
-      h("input", { type: "radio", name: "category", value: c.id, "aria-label": c.label, "aria-describedby": c.hint && `hint-${i}` }),
-      h("span", { class: "choice-text" }, h("strong", { text: c.label }), c.hint && h("small", { id: `hint-${i}`, text: c.hint })))));
+    $("category-options").replaceChildren(...categoryChoices(cats, "category", "hint"));
   }
-  updateCount();
+  say($("message"), event.message ? `Message from the organiser: ${event.message}` : "");
+  tick();
+  updateCount(text, $("note-count"));
+  renderVoting();
   renderNotes();
+  renderOutbox();
+  painted = true;
 }
 
-function noteItem(n, meta, extra = "") {
-  if (painted && !seen.has(n.id)) extra += " fresh";
+function categoryChoices(cats, name, prefix, selected) {
+  // Each radio is named by its label alone; the hint describes it.
+  return cats.map((c, i) => h("label", { class: "choice" },
+    h("input", { type: "radio", name, value: c.id, checked: c.id === selected, "aria-label": c.label, "aria-describedby": c.hint && `${prefix}-${i}` }),
+    h("span", { class: "choice-text" }, h("strong", { text: c.label }), c.hint && h("small", { id: `${prefix}-${i}`, text: c.hint }))));
+}
+
+const isLocked = () => locked(live.state.event, live.state.table);
+
+// The stage timer, when the organiser runs one: redrawn each second while it runs.
+let ticking = 0;
+function tick() {
+  const { event, offset } = live.state;
+  const words = timerWords(event, offset);
+  say($("timer"), words);
+  $("timer").dataset.state = event.timer?.state || "";
+  clearTimeout(ticking);
+  if (event.timer?.state === "running") ticking = setTimeout(tick, 1000 - ((Date.now() + offset) % 1000) + 20);
+}
+
+const stageOpen = (n) => live.state.event.status === "live" && n.stage === live.state.table.stage;
+const voting = () => live.state.event.status === "live" && stepOf(live.state.event, live.state.table)?.kind === "vote";
+
+/** My dots on each note this stage: the server's, plus what waits in the outbox. */
+function myDots() {
+  const { table, myVotes } = live.state;
+  const dots = new Map();
+  const add = (note, k) => dots.set(note, (dots.get(note) || 0) + k);
+  for (const v of myVotes.values()) if (v.stage === table.stage) add(v.note, 1);
+  for (const q of queue) {
+    if (q.op === "vote" && !myVotes.has(q.id)) add(q.note, 1);
+    if (q.op === "unvote" && myVotes.has(q.id)) add(q.note, -1);
+  }
+  return dots;
+}
+
+function votesLeft() {
+  const { event, table } = live.state;
+  let used = 0;
+  for (const n of myDots().values()) used += n;
+  const limit = limits.get(table.stage) ?? votesFor(event, table.stage);
+  return { used, limit, left: Math.max(0, limit - used) };
+}
+
+function renderVoting() {
+  const on = voting();
+  $("vote-box").hidden = !on;
+  if (!on) return say($("vote-error"), "");
+  const { left, limit } = votesLeft();
+  const words = left ? `${left} of ${limit} ${limit === 1 ? "vote" : "votes"} left.` : `You have used all ${limit} of your votes.`;
+  if ($("votes-left").textContent !== words) $("votes-left").textContent = words;
+}
+
+function snippet(s) {
+  const t = s.replace(/\s+/g, " ").trim();
+  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+}
+
+function noteItem(n, opts = {}) {
+  const { event, table } = live.state;
+  if (painted && !seen.has(n.id)) opts.extra = `${opts.extra || ""} fresh`;
   seen.add(n.id);
-  const cat = n.category && live.state.event.template.stages[n.stage]?.categories?.find((c) => c.id === n.category);
-  return h("li", { class: `note${n.mine ? " mine" : ""}${extra}`, dir: "auto" },
-    cat && h("span", { class: "tag", text: cat.label }),
+  const cat = n.category && event.template.stages[n.stage]?.categories?.find((c) => c.id === n.category);
+  const short = snippet(n.text);
+  const tags = [];
+  if (n.starred) tags.push(h("span", { class: "tag star", text: "★ Big idea" }));
+  if (cat) tags.push(h("span", { class: "tag", text: cat.label }));
+  if (n.mine && n.private) tags.push(h("span", { class: "tag private", text: "Only you can see this until the reveal" }));
+  if (n.late) tags.push(h("span", { class: "tag", text: "Sent after the close" }));
+  if (opts.waiting) tags.push(h("span", { class: "tag waiting", text: opts.waiting }));
+  const blind = countsBlind(event, table) && n.stage === table.stage;
+  const count = !blind && n.votes > 0 ? h("span", { class: "votes", text: plural(n.votes, "vote") }) : null;
+  const actions = [];
+  const current = n.stage === table.stage;
+  if (current && voting() && !opts.pending) {
+    const mine = opts.dots?.get(n.id) || 0;
+    actions.push(
+      h("span", { class: "my-dots", text: mine ? `${"●".repeat(Math.min(mine, 10))} You: ${mine}` : "" }),
+      h("button", { type: "button", class: "button small vote", "data-act": "vote", "data-id": n.id, "data-key": `vote:${n.id}`, "aria-label": `Vote for: ${short}`, text: "+ Vote" }),
+      mine ? h("button", { type: "button", class: "button small", "data-act": "unvote", "data-id": n.id, "data-key": `unvote:${n.id}`, "aria-label": `Take back a vote from: ${short}`, text: "− Take back" }) : null);
+  }
+  if (n.mine && stageOpen(n) && !opts.deleting) {
+    actions.push(
+      h("button", { type: "button", class: "button small", "data-act": "edit", "data-id": n.id, "data-key": `edit:${n.id}`, "aria-label": `Edit note: ${short}`, text: "Edit" }),
+      h("button", { type: "button", class: "button small", "data-act": "delete", "data-id": n.id, "data-key": `delete:${n.id}`, "aria-label": `Delete note: ${short}`, text: "Delete" }));
+  }
+  const author = n.mine ? h("strong", { class: "you", text: "You" }) : n.author || "Anonymous";
+  return h("li", { class: `note${n.mine ? " mine" : ""}${n.starred ? " starred" : ""}${opts.extra || ""}`, dir: "auto", "data-note": n.id },
+    tags.length ? h("p", { class: "tags" }, tags) : null,
     h("p", { class: "note-text", text: n.text }),
-    h("p", { class: "note-meta" }, n.mine ? h("strong", { class: "you", text: "You" }) : n.author || "Anonymous", " · ", meta));
+    h("p", { class: "note-meta" }, author, " · ", opts.pending ? h("span", { class: "sending", text: live.socket.connected ? "Sending…" : "Not sent yet" }) : when(n),
+      n.edited_at ? " · edited" : "", count ? " · " : "", count),
+    actions.length ? h("div", { class: "note-actions" }, actions) : null);
 }
 
 const when = (n) => h("time", { datetime: new Date(n.at).toISOString(), text: clock(n.at) });
 const newest = (a, b) => b.at - a.at || (a.id < b.id ? 1 : -1);
 
+/** The board as this phone should show it: the server's notes with the outbox applied. */
+function boardNotes() {
+  const notes = new Map([...live.state.notes].map(([id, n]) => [id, { ...n }]));
+  const waiting = new Map(); // note id -> words
+  for (const q of queue) {
+    if (q.op === "post" && !notes.has(q.id)) {
+      notes.set(q.id, { id: q.id, text: q.text, category: q.category, at: q.at, stage: q.stage ?? live.state.table.stage, mine: true, pending: true, votes: null });
+    } else if (q.op === "edit" && notes.has(q.id)) {
+      Object.assign(notes.get(q.id), { text: q.text, category: q.category });
+      waiting.set(q.id, "Edit not sent yet");
+    } else if (q.op === "delete" && notes.has(q.id)) {
+      notes.get(q.id).deleting = true;
+      waiting.set(q.id, "Delete not sent yet");
+    }
+  }
+  return { notes, waiting };
+}
+
 function renderNotes() {
-  const { event, table, notes } = live.state;
+  const { event, table, groups } = live.state;
+  const { notes, waiting } = boardNotes();
+  const dots = myDots();
   const current = [];
   const earlier = new Map();
-  let hidden = 0;
   for (const n of notes.values()) {
     if (n.stage !== table.stage) earlier.set(n.stage, [...(earlier.get(n.stage) || []), n]);
-    else if (!n.mine && isPrivate(event, table, n)) hidden++;
+    else if (!n.mine && isPrivate(event, table, n)) continue; // never sent to us; belt and braces
     else current.push(n);
   }
-  const items = pending.filter((p) => !notes.has(p.id)).reverse()
-    .map((p) => noteItem({ ...p, mine: true, stage: table.stage }, h("span", { class: "sending", text: "Sending…" }), " pending"))
-    .concat(current.sort(newest).map((n) => noteItem(n, when(n))));
-  $("notes").replaceChildren(...items);
-  $("notes-empty").hidden = items.length > 0;
-  say($("notes-private"), hidden ? `${plural(hidden, "note")} by others ${hidden === 1 ? "is" : "are"} hidden until the facilitator reveals them.` : "");
-  const stages = [...earlier.keys()].sort((a, b) => b - a);
+  const item = (n) => noteItem(n, { dots, pending: n.pending, deleting: n.deleting, waiting: waiting.get(n.id), extra: n.pending ? " pending" : n.deleting ? " deleting" : "" });
+  current.sort((a, b) => (b.pending ? 1 : 0) - (a.pending ? 1 : 0) || newest(a, b));
+  const stageGroups = [...groups.values()].filter((g) => g.stage === table.stage && current.some((n) => n.group === g.id));
+  let items;
+  if (!stageGroups.length) items = current.map(item);
+  else {
+    items = stageGroups.sort((a, b) => a.label.localeCompare(b.label)).map((g) => {
+      const inGroup = current.filter((n) => n.group === g.id);
+      return h("li", { class: "group-block" },
+        h("h3", { class: "group-label" }, h("span", { class: "eyebrow", text: "Theme" }), g.label, " ", h("span", { class: "count-pill", text: plural(inGroup.length, "note") })),
+        h("ul", { class: "notes", "aria-label": `Theme: ${g.label}` }, inGroup.map(item)));
+    });
+    const loose = current.filter((n) => !n.group || !groups.has(n.group));
+    if (loose.length) {
+      items.push(h("li", { class: "group-block" }, h("h3", { class: "group-label", text: "Not in a theme" }),
+        h("ul", { class: "notes", "aria-label": "Not in a theme" }, loose.map(item))));
+    }
+  }
+  keepFocus(() => $("notes").replaceChildren(...items));
+  $("notes-empty").hidden = current.length > 0;
+  const stepPrivate = stepOf(event, table)?.private;
+  const hidden = hiddenCount.before + hiddenCount.live;
+  say($("notes-private"), !stepPrivate ? "" :
+    !hiddenCount.known ? "Notes by others are hidden until the facilitator reveals them." :
+    hidden ? `${plural(hidden, "note")} by others ${hidden === 1 ? "is" : "are"} hidden until the facilitator reveals them.` :
+    "Others' notes stay hidden until the facilitator reveals them.");
+  const summary = live.state.summaries[table.stage];
+  $("summary-box").hidden = !summary;
+  $("summary-text").textContent = summary || "";
+  const stages = [...new Set([...earlier.keys(), ...Object.keys(live.state.summaries).map(Number).filter((s) => s < table.stage)])].sort((a, b) => b - a);
   $("earlier").hidden = !stages.length;
-  $("earlier-summary").textContent = `Earlier stages (${plural(notes.size - current.length - hidden, "note")})`;
+  const count = [...earlier.values()].reduce((a, l) => a + l.length, 0);
+  $("earlier-summary").textContent = `Earlier stages (${plural(count, "note")})`;
+  // Drawn only while open: a long day's earlier notes cost nothing until someone looks.
+  if (!$("earlier").open) return $("earlier-list").replaceChildren();
   $("earlier-list").replaceChildren(...stages.map((s) => h("section", {},
     h("h3", { text: `Stage ${s + 1}: ${event.template.stages[s]?.title || ""}` }),
-    h("ul", { class: "notes", "aria-label": `Notes from stage ${s + 1}` }, earlier.get(s).sort(newest).map((n) => noteItem(n, when(n)))))));
-  painted = true;
+    live.state.summaries[s] ? h("p", { class: "summary-text", dir: "auto" }, h("strong", { text: "Summary: " }), live.state.summaries[s]) : null,
+    h("ul", { class: "notes", "aria-label": `Notes from stage ${s + 1}` }, (earlier.get(s) || []).sort(newest).map(item)))));
 }
+
+/** Re-rendering replaces buttons: put keyboard focus back on the same control. */
+function keepFocus(fn) {
+  const key = document.activeElement?.dataset?.key;
+  fn();
+  if (key) document.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+}
+
+$("earlier").addEventListener("toggle", () => live?.state.loaded && renderNotes());
+
+function renderOutbox() {
+  const show = queue.length > 0 && (live.state.status !== "connected" || isLocked());
+  $("outbox").hidden = !show;
+  if (!show) return;
+  const notes = live.state.notes;
+  const about = (id) => { const n = notes.get(id) || queue.find((q) => q.op === "post" && q.id === id); return n ? `“${snippet(n.text)}”` : "a note"; };
+  $("outbox-list").replaceChildren(...queue.map((q) => h("li", { dir: "auto", text:
+    q.op === "post" ? `New note: “${snippet(q.text)}”` :
+    q.op === "edit" ? `Change a note to: “${snippet(q.text)}”` :
+    q.op === "delete" ? `Delete ${about(q.id)}` :
+    q.op === "vote" ? `Vote for ${about(q.note)}` : `Take back a vote from ${about(q.note)}` })));
+}
+
+// --- the outbox ------------------------------------------------------------------
 
 const chars = (s) => [...s.trim().normalize("NFC")].length; // as the server counts
 const maxLength = () => live?.state.event?.template.note_max_length || 280;
 
-function updateCount() {
-  const n = chars(text.value);
-  count.textContent = `${n} / ${maxLength()}`;
-  count.dataset.over = n > maxLength();
+function updateCount(field, out) {
+  const n = chars(field.value);
+  const text = `${n} / ${maxLength()}`;
+  if (out.textContent !== text) out.textContent = text;
+  out.dataset.over = n > maxLength();
   // Speak up only near the limit: announcing every keystroke would drown a screen reader.
-  if (maxLength() - n <= 20) count.setAttribute("aria-live", "polite");
-  else count.removeAttribute("aria-live");
+  if (maxLength() - n <= 20) out.setAttribute("aria-live", "polite");
+  else out.removeAttribute("aria-live");
 }
 
-const dequeue = (id) => store.set(QUEUE, pending = pending.filter((p) => p.id !== id));
-
-async function send(item, tries = 0) {
-  const ack = await live.request("note.post", { id: item.id, text: item.text, category: item.category });
-  if (ack.ok) {
-    dequeue(item.id);
-    if (!live.state.notes.has(ack.note.id)) live.state.notes.set(ack.note.id, { ...ack.note, mine: true });
-    return ack;
-  }
-  if (ack.error.code === "id_conflict" && tries < 3) {
-    myIds.add(item.id = randomHex(16));
-    store.set(QUEUE, pending);
-    return send(item, tries + 1);
-  }
-  if (!TRANSIENT.has(ack.error.code)) dequeue(item.id);
-  return ack.error;
+function enqueue(item) {
+  queue.push(item);
+  saveQueue();
+  afterQueueChange();
+  flush();
 }
 
-/** Send every waiting note, oldest first, each with the id it got when it was written. */
-async function flush() {
-  if (flushing || !live.socket.connected) return;
-  flushing = true;
-  for (const item of [...pending]) {
-    const r = await send(item);
-    if (r.ok) continue;
-    if (TRANSIENT.has(r.code)) {
-      if (r.code !== "offline") retryLater(r);
-      break;
-    }
-    // Refused for good (posting closed meanwhile, say): give the text back to its writer.
-    text.value = [text.value.trim(), item.text].filter(Boolean).join("\n\n");
-    say(error, `A note you wrote earlier was not posted: ${r.message} It is back in the box.`);
-  }
-  flushing = false;
+function afterQueueChange() {
   render();
   live.refreshStatus();
 }
 
-function retryLater(r) {
-  say(error, `${r.message} Your note is saved on this phone and will be sent again.`);
+const drop = (item) => { queue = queue.filter((q) => q !== item); saveQueue(); };
+
+/** Send every waiting item, oldest first, each with the id it got when it was made. */
+async function flush() {
+  if (flushing || !live.socket.connected || !live.state.loaded || isLocked()) return;
+  flushing = true;
+  clearTimeout(retryTimer);
+  while (queue.length && live.socket.connected) {
+    const item = queue[0];
+    item.inflight = true;
+    const r = await send(item);
+    item.inflight = false;
+    if (r !== "done") {
+      if (item.op === "post") item.queued = true; // it waited: whatever the step is by now, it counts
+      saveQueue();
+      if (r.code === "board_locked") say(error, "The organiser has locked the board for now. What you wrote is kept on this phone and sent when it opens again.");
+      else if (r.code !== "offline") retryLater(item, r);
+      break;
+    }
+    drop(item);
+    render();
+  }
+  flushing = false;
+  afterQueueChange();
+}
+
+function retryLater(item, r) {
+  const where = item.op === "post" ? error : item.op === "vote" || item.op === "unvote" ? $("vote-error") : $("notes-error");
+  say(where, `${r.message} It is kept on this phone and will be sent again.`);
   clearTimeout(retryTimer);
   retryTimer = setTimeout(flush, 5000);
 }
 
-async function submit() {
+/** One item: "done" (sent, or refused for good and said so), or the transient error. */
+async function send(item, tries = 0) {
+  const { state } = live;
+  const name = { post: "note.post", edit: "note.edit", delete: "note.delete", vote: "vote.add", unvote: "vote.remove" }[item.op];
+  const payload = item.op === "post" ? { id: item.id, text: item.text, category: item.category ?? null, ...(item.queued ? { queued: true, stage: item.stage } : {}) } :
+    item.op === "edit" ? { id: item.id, text: item.text, category: item.category ?? null } :
+    item.op === "vote" ? { id: item.id, note: item.note } : { id: item.id };
+  const ack = await live.request(name, payload);
+  if (ack.ok) {
+    if (item.op === "post" || item.op === "edit") {
+      const old = state.notes.get(ack.note.id);
+      state.notes.set(ack.note.id, { ...old, ...ack.note, votes: old?.votes ?? ack.note.votes, mine: true });
+      say(item.op === "post" ? error : $("notes-error"), "");
+    } else if (item.op === "delete") state.notes.delete(item.id);
+    else if (item.op === "vote") {
+      state.myVotes.set(item.id, { id: item.id, note: item.note, stage: state.table.stage });
+      if (typeof ack.votes_left === "number") {
+        const used = [...state.myVotes.values()].filter((v) => v.stage === state.table.stage).length;
+        limits.set(state.table.stage, used + ack.votes_left);
+      }
+      say($("vote-error"), "");
+    } else if (item.op === "unvote") {
+      state.myVotes.delete(item.id);
+      say($("vote-error"), "");
+    }
+    return "done";
+  }
+  const e = ack.error;
+  if (e.code === "id_conflict" && tries < 3 && (item.op === "post" || item.op === "vote")) {
+    const old = item.id;
+    const fresh = randomHex(16);
+    if (item.op === "post") { // what waits on the note follows it to its new id
+      myIds.add(fresh);
+      for (const q of queue) {
+        if (q.op !== "vote" && q.op !== "unvote" && q.id === old) q.id = fresh;
+        if (q.note === old) q.note = fresh;
+      }
+    }
+    item.id = fresh;
+    saveQueue();
+    return send(item, tries + 1);
+  }
+  if (TRANSIENT.has(e.code)) return e;
+  // Refused for good: say so where the person will look, and keep their words.
+  if (item.op === "post") {
+    text.value = [text.value.trim(), item.text].filter(Boolean).join("\n\n");
+    saveDraft();
+    say(error, `A note you wrote was not posted: ${e.message} Your words are back in the box.`);
+    $("compose-panel").hidden = false;
+  } else if (item.op === "vote") {
+    if (e.code === "vote_limit") limits.set(state.table.stage, [...state.myVotes.values()].filter((v) => v.stage === state.table.stage).length);
+    say($("vote-error"), e.message);
+  } else if (item.op === "unvote") say($("vote-error"), e.message);
+  else if (!(item.op === "delete" && e.code === "not_found")) {
+    say($("notes-error"), `${item.op === "edit" ? "Your change to a note was not saved" : "Your note was not deleted"}: ${e.message}`);
+  }
+  return "done";
+}
+
+// --- what the person does ----------------------------------------------------------
+
+function chosen(container) {
+  return container.querySelector(":checked")?.value || null;
+}
+
+/** Checks a note's words; returns a message for the person, or "". */
+function problem(value, categoryBox) {
+  const n = chars(value);
+  if (!n) return "Your note is empty. Write something first.";
+  if (n > maxLength()) return `Your note is ${n} characters long; the limit is ${maxLength()}. Shorten it and try again.`;
+  const cats = live.state.event.template.stages[live.state.table.stage].categories || [];
+  if (cats.length && !chosen(categoryBox)) return `Choose a category first: ${cats.map((c) => c.label).join(" or ")}.`;
+  return "";
+}
+
+function submit() {
   say(error, "");
   if (!live?.state.loaded) return say(error, "Wait a moment: the board is still loading.");
-  const n = chars(text.value);
-  if (!n) return say(error, "Your note is empty. Write something first.");
-  if (n > maxLength()) return say(error, `Your note is ${n} characters long; the limit is ${maxLength()}. Shorten it and post again.`);
-  const cats = live.state.event.template.stages[live.state.table.stage].categories || [];
-  const category = $("category-options").querySelector(":checked")?.value || null;
-  if (cats.length && !category) return say(error, `Choose a category first: ${cats.map((c) => c.label).join(" or ")}.`);
-  const item = { id: randomHex(16), text: text.value.trim(), category, at: Date.now() };
-  // Kept on the phone before it is sent: a note the page has shown is never lost.
-  pending.push(item);
+  const why = problem(text.value, $("category-options"));
+  if (why) return say(error, why);
+  if (!postingOpen(live.state.event, live.state.table)) return say(error, "Posting is closed during this step. Your words stay in the box.");
+  if (isLocked()) return say(error, "The organiser has locked the board for now. Your words stay in the box: post them when it opens again.");
+  const item = { op: "post", id: randomHex(16), text: text.value.trim(), category: chosen($("category-options")), at: Date.now(), stage: live.state.table.stage };
+  // Written while posting was open but kept on the phone: the server takes it whatever
+  // the step by the time it arrives (`queued`), so an offline spell never costs a note.
+  if (!live.socket.connected) item.queued = true;
   myIds.add(item.id);
-  store.set(QUEUE, pending);
-  let r = { code: "offline" };
-  if (live.socket.connected) {
-    $("post").disabled = true;
-    render();
-    r = await send(item);
-    $("post").disabled = false;
-  }
-  // Kept on the phone, or posted: either way the box is free for the next note.
-  if (r.ok || TRANSIENT.has(r.code)) {
-    text.value = "";
-    if (!r.ok && r.code !== "offline") retryLater(r);
-  } else say(error, r.message);
-  render();
-  live.refreshStatus();
+  // Kept on the phone before it is sent: a note the page has shown is never lost.
+  text.value = "";
+  saveDraft();
+  enqueue(item);
 }
+
+const saveDraft = () => store.set(DRAFT, text.value);
+const saveDraftSoon = debounce(saveDraft, 300);
+text.value = typeof store.get(DRAFT) === "string" ? store.get(DRAFT) : "";
 
 $("composer").addEventListener("submit", (e) => {
   e.preventDefault();
   submit();
 });
+// Enter is a new line (phones have no other way to make one); Ctrl/⌘+Enter posts from a
+// keyboard, and the Post button always works.
 text.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.isComposing) {
     e.preventDefault();
     submit();
   }
 });
-text.addEventListener("input", updateCount);
+text.addEventListener("input", () => { updateCount(text, $("note-count")); saveDraftSoon(); });
+addEventListener("pagehide", saveDraft);
 if (/Mac|iP/.test(navigator.platform)) $("note-keys").textContent = "⌘+Enter posts";
+
+function editNote(id, value, category) {
+  const post = queue.find((q) => q.op === "post" && q.id === id && !q.inflight);
+  const edit = queue.find((q) => q.op === "edit" && q.id === id && !q.inflight);
+  if (post || edit) {
+    Object.assign(post || edit, { text: value, category });
+    saveQueue();
+    afterQueueChange();
+    return flush();
+  }
+  enqueue({ op: "edit", id, text: value, category });
+}
+
+function deleteNote(id) {
+  const post = queue.find((q) => q.op === "post" && q.id === id && !q.inflight);
+  if (post) { // never sent: forget it, and anything waiting on it
+    queue = queue.filter((q) => q === post ? false : !(q.id === id && !q.inflight) && q.note !== id);
+    saveQueue();
+    return afterQueueChange();
+  }
+  queue = queue.filter((q) => !(q.op === "edit" && q.id === id && !q.inflight));
+  enqueue({ op: "delete", id });
+}
+
+function vote(noteId) {
+  say($("vote-error"), "");
+  // Online, the server decides (and says why); offline, the page knows the limit.
+  if (isLocked()) return say($("vote-error"), "The organiser has locked the board for now: votes open again when it does.");
+  if (!live.socket.connected && votesLeft().left <= 0) {
+    const { limit } = votesLeft();
+    return say($("vote-error"), `You have used all ${limit} of your votes for this stage. Take one back to vote for something else.`);
+  }
+  enqueue({ op: "vote", id: randomHex(12), note: noteId });
+}
+
+function unvote(noteId) {
+  say($("vote-error"), "");
+  const waiting = queue.findLast((q) => q.op === "vote" && q.note === noteId && !q.inflight);
+  if (waiting) {
+    drop(waiting);
+    return afterQueueChange();
+  }
+  const taking = new Set(queue.filter((q) => q.op === "unvote").map((q) => q.id));
+  const mine = [...live.state.myVotes.values()].find((v) => v.note === noteId && v.stage === live.state.table.stage && !taking.has(v.id));
+  if (mine) enqueue({ op: "unvote", id: mine.id, note: noteId });
+}
+
+function openEdit(id) {
+  const n = boardNotes().notes.get(id);
+  if (!n) return;
+  editing = id;
+  const field = $("edit-text");
+  field.value = n.text;
+  const cats = live.state.event.template.stages[n.stage]?.categories || [];
+  $("edit-categories").hidden = !cats.length;
+  $("edit-category-options").replaceChildren(...categoryChoices(cats, "edit-category", "edit-hint", n.category));
+  say($("edit-error"), "");
+  updateCount(field, $("edit-count"));
+  $("edit-dialog").showModal();
+  field.focus();
+}
+
+$("edit-text").addEventListener("input", () => updateCount($("edit-text"), $("edit-count")));
+$("edit-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const field = $("edit-text");
+  const why = problem(field.value, $("edit-category-options"));
+  if (why) return say($("edit-error"), why);
+  const n = boardNotes().notes.get(editing);
+  if (!n || !stageOpen(n)) return say($("edit-error"), "That stage has closed, so its notes can no longer be changed.");
+  const value = field.value.trim();
+  const category = chosen($("edit-category-options"));
+  const id = editing;
+  closeSheet($("edit-dialog"));
+  if (value !== n.text || category !== (n.category ?? null)) editNote(id, value, category);
+});
+$("edit-cancel").addEventListener("click", () => closeSheet($("edit-dialog")));
+
+function openDelete(id) {
+  const n = boardNotes().notes.get(id);
+  if (!n) return;
+  deleting = id;
+  $("delete-quote").textContent = n.text;
+  $("delete-dialog").showModal();
+  $("delete-cancel").focus();
+}
+
+$("delete-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const id = deleting;
+  closeSheet($("delete-dialog"));
+  deleteNote(id);
+});
+$("delete-cancel").addEventListener("click", () => closeSheet($("delete-dialog")));
+
+let returnTo = null;
+function closeSheet(dialog) {
+  dialog.close();
+}
+for (const d of [$("edit-dialog"), $("delete-dialog")]) {
+  d.addEventListener("close", () => {
+    const key = returnTo;
+    returnTo = null;
+    // Back to the button that opened it (the list may have been redrawn meanwhile).
+    const back = key && document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (back) back.focus();
+    else if (key) $("notes-heading").focus(); // the note went away with its buttons
+    editing = deleting = null;
+  });
+}
+
+$("notes").parentElement.addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-act]");
+  if (!b || !live?.state.loaded) return;
+  const id = b.dataset.id;
+  returnTo = b.dataset.key;
+  ({ vote, unvote, edit: openEdit, delete: openDelete })[b.dataset.act]?.(id);
+});
 
 function saveName(e) {
   e?.preventDefault();
