@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from .actions import Board
 from .api import ConsoleApi
 from .config import Config
+from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
 from .store import Database
@@ -48,7 +49,8 @@ class Plenary:
         api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
                          self.channel.kick_facilitators)
         http = Starlette(
-            routes=[*api.routes(), *routes(config.static_dir, self.db)],
+            routes=[*api.routes(), *export_http.routes(self.board, secret),
+                    *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.
                 Middleware(GZipMiddleware, minimum_size=1024),

@@ -13,6 +13,7 @@ from typing import Any
 from . import config as config_mod
 from .domain.errors import DomainError
 from .domain.template import TemplateError
+from .export.cli import add_commands as add_export_commands
 from .links import Links
 from .setup import (
     TopicSpec,
@@ -219,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="bring the database schema up to date")
     _add_db_options(p)
     p.set_defaults(func=cmd_migrate)
+
+    add_export_commands(sub)
     return parser
 
 

@@ -201,6 +201,10 @@ async function openEvent(id, view, setup) {
   $("nav").hidden = false;
   $("nav-setup").href = eventUrl(id, "setup");
   $("nav-live").href = eventUrl(id, "live");
+  // Downloads ride on the console's session cookie: plain links, one click each.
+  for (const a of document.querySelectorAll("#exports a[data-format]")) {
+    a.href = `/api/events/${encodeURIComponent(id)}/export.${a.dataset.format}`;
+  }
   if (!live && token) connect(token);
   openView(view || (setup.event.status === "draft" ? "setup" : "live"));
 }

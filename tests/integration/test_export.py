@@ -484,6 +484,12 @@ async def test_docx_report_has_headings_and_every_shown_note_once(scenario):
     title = [p.text for p in paragraphs if p.style.name == "Title"]
     assert title == ["Spring assembly: =1+1 & <b>co-ops</b>"]
     assert "14 March 2025 · Town Hall, Room 2" in body
+    assert EMOJI in body and HEBREW in body and ARABIC in body and MARKUP in body
+    # A Word table of contents over the headings, its entries linked to bookmarks.
+    xml = all_text_of("docx", data)
+    assert 'TOC \\o "1-2"' in xml
+    for anchor in ("overview", "topic_", "table_1", "table_2"):
+        assert f'w:name="{anchor}' in xml and f'w:anchor="{anchor}' in xml
     # The title page's figures.
     facts = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows}
     assert facts["Tables"] == "2" and facts["Notes"] == str(len(

@@ -3,8 +3,9 @@ and the complete record (JSON). docs/export.md describes each one.
 
 Every format reads through :mod:`plenary.store.records` (one consistent read of
 the event, notes in batches) and knows nothing of the web or the database.
-Text formats stream as they are read; the zipped ones (DOCX, XLSX) are built in
-a worker thread into a spooled temporary file, then sent.
+Text formats can stream as they are read; the zipped ones (DOCX, XLSX) are built
+in a worker thread into a spooled temporary file, then sent (and so is every
+format downloaded over HTTP: see :mod:`plenary.export.http`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from ._text import slug
 
 #: Bytes per piece sent on; also how much text is gathered before it is sent.
 CHUNK = 64 * 1024
-#: A zipped export stays in memory up to this size, then moves to a temporary file.
-SPOOL_MAX = 16 * 1024 * 1024
+#: A spooled export stays in memory up to this size, then moves to a temporary file.
+SPOOL_MAX = 4 * 1024 * 1024
 
 TextRender = Callable[[EventReader, int], AsyncIterator[str]]
 FileWrite = Callable[[EventReader, int, IO[bytes]], Awaitable[None]]
@@ -79,38 +80,52 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def render(db: Database, event_id: str, fmt: str, *,
-                 exported_ms: int | None = None) -> AsyncIterator[bytes]:
-    """The export as pieces of bytes. Raises NotFound (no such event) before the first."""
+async def render(db: Database, event_id: str, fmt: str, *, exported_ms: int | None = None,
+                 spool: bool = False) -> AsyncIterator[bytes]:
+    """The export as pieces of bytes. Raises NotFound (no such event) before the first.
+
+    Text formats come out as they are read, unless ``spool``: then, like DOCX and
+    XLSX, the whole file is built into a spooled temporary file first, and the
+    database read is over before the first piece (what a download wants: a slow
+    client never holds a database connection or transaction open).
+    """
     spec = get_format(fmt)
     exported_ms = now_ms() if exported_ms is None else exported_ms
-    if spec.write is not None:
-        with SpooledTemporaryFile(max_size=SPOOL_MAX) as spool:
-            # The read ends before the first byte is sent, so a slow download
-            # never holds a database transaction open.
-            async with reading(db, event_id) as reader:
-                await spec.write(reader, exported_ms, spool)
-            spool.seek(0)
-            while piece := spool.read(CHUNK):
+    if spec.write is None and not spool:
+        async with reading(db, event_id) as reader:
+            async for piece in _text_pieces(spec, reader, exported_ms):
                 yield piece
         return
+    with SpooledTemporaryFile(max_size=SPOOL_MAX) as file:
+        async with reading(db, event_id) as reader:
+            if spec.write is not None:
+                await spec.write(reader, exported_ms, file)
+            else:
+                async for piece in _text_pieces(spec, reader, exported_ms):
+                    file.write(piece)
+        file.seek(0)
+        while piece := file.read(CHUNK):
+            yield piece
+
+
+async def _text_pieces(spec: Format, reader: EventReader,
+                       exported_ms: int) -> AsyncIterator[bytes]:
     assert spec.text is not None
-    async with reading(db, event_id) as reader:
-        pending: list[str] = []
-        size = 0
-        first = True
-        async for text in spec.text(reader, exported_ms):
-            pending.append(text)
-            size += len(text)
-            # Each piece is a batch of rows: let other tasks (live boards) run
-            # between batches even when nothing here had to wait.
-            await asyncio.sleep(0)
-            # The first piece goes at once: it proves the export started.
-            if first or size >= CHUNK:
-                yield "".join(pending).encode("utf-8")
-                pending, size, first = [], 0, False
-        if pending:
+    pending: list[str] = []
+    size = 0
+    first = True
+    async for text in spec.text(reader, exported_ms):
+        pending.append(text)
+        size += len(text)
+        # Each piece is a batch of rows: let other tasks (live boards) run
+        # between batches even when nothing here had to wait.
+        await asyncio.sleep(0)
+        # The first piece goes at once: it proves the export started.
+        if first or size >= CHUNK:
             yield "".join(pending).encode("utf-8")
+            pending, size, first = [], 0, False
+    if pending:
+        yield "".join(pending).encode("utf-8")
 
 
 async def event_info(db: Database, event_id: str) -> EventInfo:

@@ -65,7 +65,11 @@ def _database(args: argparse.Namespace) -> Database:
 # --- export ----------------------------------------------------------------------
 
 def cmd_export(args: argparse.Namespace) -> int:
-    target = asyncio.run(_export(_database(args), args.event, args.format, args.output))
+    try:
+        target = asyncio.run(_export(_database(args), args.event, args.format, args.output))
+    except BrokenPipeError:  # `plenary export ... -o - | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     if target is not None:
         print(f"Wrote {target}", file=sys.stderr)
     return 0

@@ -13,6 +13,7 @@ at a time as its notes are read, so a large export never stalls the event loop.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -31,7 +32,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..store.records import EventReader, NoteRecord
-from ._text import is_rtl, long_date, plural, xml_safe
+from ._text import YIELD_EVERY, is_rtl, long_date, plural, xml_safe
 from .report import Head, StageSection, TableSection, note_meta, read_report
 
 _INK = RGBColor(0x1F, 0x2A, 0x44)
@@ -51,6 +52,7 @@ class _Builder:
         self.doc: DocumentType = Document()
         self._end = self.doc.element.body.sectPr
         self._bookmark = 0
+        self._notes = 0
         self._setup()
         self._title_page()
         self._contents()
@@ -179,6 +181,9 @@ class _Builder:
         self._end.addprevious(p)
 
     def _note(self, note: NoteRecord, *, star: bool = False, context: bool = False) -> None:
+        self._notes += 1
+        if self._notes % YIELD_EVERY == 0:
+            time.sleep(0)  # hand the GIL to the event loop (see _text.YIELD_EVERY)
         text = note.text.strip()
         rtl = is_rtl(text)
         p = _paragraph(self.s_note.style_id, rtl=rtl)
@@ -221,7 +226,7 @@ class _Builder:
         head, event = self.head, self.head.event
         spacer = Paragraph(self._p(), self.doc._body)
         spacer.paragraph_format.space_before = Cm(4)
-        self._p(event.title, self.doc.styles["Title"])
+        self._p(event.title, self.doc.styles["Title"], rtl=is_rtl(event.title))
         self._p("Event report" + (" — draft" if head.draft else ""),
                 self.doc.styles["Subtitle"])
         when_where = " · ".join(x for x in (long_date(event.starts_on), event.venue) if x)

@@ -3,12 +3,14 @@
 Authorised by the organiser's capability token in ``Authorization: Bearer
 <token>`` (checked against the event's current organiser generation), or by the
 organiser console's signed-in session, so that a plain link in the console
-downloads the file. The body streams: text formats as they are read, DOCX and
-XLSX once built (in a worker thread, into a spooled temporary file).
+downloads the file. Each export is built from the database in batches into a
+spooled temporary file (memory up to 4 MB, then disk), at most two at a time,
+and then streamed to the client from there.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,9 +40,15 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+#: Exports built at once by one server process; more wait their turn. Each holds a
+#: database connection and most of a CPU while it builds, and live boards need both.
+BUILDING_AT_ONCE = 2
+
+
 def routes(board_or_db: Any, secret: bytes) -> list[Route]:
     """The export route, over a Board (its database) or a Database."""
     db: Database = getattr(board_or_db, "db", board_or_db)
+    building = asyncio.Semaphore(BUILDING_AT_ONCE)
 
     async def authorise(request: Request, event_id: str) -> EventInfo:
         """The event, if the request may export it; else Unauthenticated or Forbidden."""
@@ -69,10 +77,12 @@ def routes(board_or_db: Any, secret: bytes) -> list[Route]:
         try:
             spec = get_format(request.path_params["fmt"])
             event = await authorise(request, event_id)
-            body = render(db, event_id, spec.name)
-            # The first piece proves the export started (and, for DOCX and XLSX, is
-            # built whole): a failure before it is still a proper error response.
-            first = await anext(body)
+            # Built whole into a spooled file, then sent: the database read is over
+            # before the first byte goes, however slowly the client downloads, and
+            # a failure while building is still a proper error response.
+            async with building:
+                body = render(db, event_id, spec.name, spool=True)
+                first = await anext(body)
         except DomainError as exc:
             return _error(exc)
 

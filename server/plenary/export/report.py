@@ -18,7 +18,6 @@ from ..domain.template import Stage
 from ..store.records import (
     EventInfo,
     EventReader,
-    GroupRecord,
     NoteRecord,
     TableCounts,
     TableRecord,
@@ -163,9 +162,6 @@ async def _sections(reader: EventReader,
     topics = {t.id: t for t in await reader.topics()}
     summaries: dict[tuple[str, int], str] = {
         (s.table_id, s.stage_index): s.text for s in await reader.summaries()}
-    groups: dict[str, list[GroupRecord]] = {}
-    for g in await reader.groups():
-        groups.setdefault(g.table_id, []).append(g)
     counts_of = {c.table_id: c for c in counts}
     tables = await reader.tables()
     position = 0

@@ -10,6 +10,7 @@ when it starts with ``=``; the text itself is kept exactly as written.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -20,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..store.records import BATCH, EventReader
-from ._text import utc, xml_safe
+from ._text import YIELD_EVERY, utc, xml_safe
 from .columns import (
     NOTE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -80,8 +81,10 @@ class _Sheet:
         return c
 
     def append(self, rows: Sequence[Sequence[Value]]) -> None:
-        for row in rows:
+        for n, row in enumerate(rows, 1):
             self.ws.append([self._cell(i, v) for i, v in enumerate(row)])
+            if n % YIELD_EVERY == 0:
+                time.sleep(0)
         self.rows += len(rows)
 
     def finish(self) -> None:

@@ -44,9 +44,10 @@ from .schema import (
 )
 
 #: Rows per batch from the server-side cursor: big enough that the per-batch
-#: overhead (a thread hop in aiosqlite) is noise, small enough that a batch of
-#: notes is a few hundred kilobytes.
-BATCH = 500
+#: overhead (a thread hop in aiosqlite) is noise, small enough that turning a
+#: batch into a format (the CSV's rows, say) takes under 10 ms of the event loop,
+#: so other events' live boards are never kept waiting longer than that.
+BATCH = 250
 
 #: The key hash of a table's anonymous participant. A real key hash is 64 hex
 #: digits (SHA-256), so no phone's key can ever match this one.
