@@ -102,9 +102,13 @@ def _no_network(route: Any) -> None:
 
 def go_offline(ctx: Any) -> None:
     """The context's offline switch, plus a refusal of every HTTP request: the switch alone
-    was seen letting a reload's requests through on a loaded machine."""
+    was seen letting a reload's requests through on a loaded machine. Chromium's switch
+    also leaves an open websocket open for a while, so the pages' own sockets are dropped
+    too, as a phone losing the venue wifi would."""
     ctx.route("**/*", _no_network)
     ctx.set_offline(True)
+    for page in ctx.pages:
+        page.evaluate("() => window.plenary?.socket?.io?.engine?.close()")
 
 
 def go_online(ctx: Any) -> None:

@@ -51,3 +51,10 @@ def test_malformed_tokens(bad):
     with pytest.raises(Unauthenticated) as info:
         read_token(bad)
     assert info.value.code == "bad_token"
+
+
+def test_ids_never_look_like_command_line_options():
+    from plenary.domain.credentials import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert all(i[0] != "-" and len(i) == 12 for i in ids)

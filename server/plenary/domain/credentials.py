@@ -26,8 +26,14 @@ _PREFIX_ROLE = {v: k for k, v in _ROLE_PREFIX.items()}
 
 
 def new_id() -> str:
-    """A random, URL-safe id (72 bits) for events, tables and participants."""
-    return secrets.token_urlsafe(9)
+    """A random, URL-safe id (72 bits) for events, tables and participants.
+
+    Never starting with '-', which a command line would take for an option.
+    """
+    while True:
+        candidate = secrets.token_urlsafe(9)
+        if candidate[0] != "-":
+            return candidate
 
 
 def new_join_code() -> str:
