@@ -403,7 +403,7 @@ function updateGroupHeads() {
     let notes = 0;
     let n = 0;
     for (const t of live.state.tables.values()) {
-      if (topicKey(t) !== block.dataset.topic) continue;
+      if (String(topicKey(t)) !== block.dataset.topic) continue; // data-* attributes are strings
       n++;
       notes += t.notes?.[t.stage] || 0;
     }
