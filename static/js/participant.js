@@ -82,6 +82,14 @@ function onSnapshot(state) {
   render();
 }
 
+/** How a placeholder changes the count of others' hidden notes: it says what kind of
+ *  change it stands for (never its content), so edits and votes are not counted as notes. */
+function hiddenDelta(c) {
+  if (c.type !== "private") return 0;
+  const of = c.data?.of;
+  return of === "note.deleted" ? -1 : of === undefined || of === "note.added" ? 1 : 0;
+}
+
 /** A fresh snapshot never carries others' silent writing, not even how much there is: ask
  *  for the changes since the step began, and count the placeholders in them. */
 async function countHiddenSoFar(seq) {
@@ -92,7 +100,7 @@ async function countHiddenSoFar(seq) {
   for (const c of ack.changes) {
     if (c.seq > seq) break;
     if (c.type === "step.changed" || c.type === "stage.changed" || c.type === "notes.revealed") n = 0;
-    else if (c.type === "private") n++;
+    else n += hiddenDelta(c);
   }
   // A replay from the very start covers the whole step; one that starts later may not.
   if (seq <= 500 || ack.changes.some((c) => c.seq <= seq && (c.type === "step.changed" || c.type === "stage.changed"))) {
@@ -105,7 +113,7 @@ async function countHiddenSoFar(seq) {
 function onChange(c, state) {
   const { event, table } = state;
   if (c.type === "private") {
-    if (stepOf(event, table)?.private) hiddenCount.live++;
+    if (stepOf(event, table)?.private) hiddenCount.live += hiddenDelta(c);
   } else if (["step.changed", "stage.changed", "notes.revealed"].includes(c.type)) {
     if (c.type !== "step.changed" || !stepOf(event, table)?.private) {
       hiddenCount.before = hiddenCount.live = 0;

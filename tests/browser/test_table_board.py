@@ -235,6 +235,16 @@ def test_private_writing_never_reaches_another_phone_before_the_reveal(new_event
     assert not any(b"ZX9" in f for f in frames)
     shot(other, "board-participant-private-others")
 
+    # An edit is not a new note: the count is of notes, whatever happens to them. The third
+    # post is the sync point: its placeholder arrives after the edit's.
+    assert writer.evaluate("""async () => {
+        const n = [...window.plenary.state.notes.values()].find((x) => x.text.includes("ZX9"));
+        const ack = await window.plenary.socket.timeout(5000).emitWithAck(
+            "note.edit", {id: n.id, text: "Second private thought ZX9, reworded"});
+        return ack.ok; }""")
+    post(writer, "Third private thought")
+    other.get_by_text("3 notes by others are hidden").wait_for()
+
     button = fac.get_by_role("button", name=re.compile("^Next step"))
     assert "Reveal notes" in button.inner_text()
     button.click()
