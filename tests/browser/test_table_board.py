@@ -100,11 +100,33 @@ def _no_network(route: Any) -> None:
     route.abort("internetdisconnected")
 
 
+#: Contexts that are offline now; their websockets are refused while they are.
+_offline: set[int] = set()
+_gated: set[int] = set()
+
+
+def _gate_websockets(ctx: Any) -> None:
+    # Chromium's offline switch does not stop new websockets, and page routes do not see
+    # them: a gate decides for each new one, refusing it while the context is offline.
+    if id(ctx) in _gated:
+        return
+    _gated.add(id(ctx))
+
+    def gate(ws: Any) -> None:
+        if id(ctx) in _offline:
+            ws.close()
+        else:
+            ws.connect_to_server()
+
+    ctx.route_web_socket(re.compile(".*"), gate)
+
+
 def go_offline(ctx: Any) -> None:
-    """The context's offline switch, plus a refusal of every HTTP request: the switch alone
-    was seen letting a reload's requests through on a loaded machine. Chromium's switch
-    also leaves an open websocket open for a while, so the pages' own sockets are dropped
-    too, as a phone losing the venue wifi would."""
+    """The phone loses the network: HTTP refused, new websockets refused, and the open one
+    dropped (the context's offline switch alone let requests and sockets through on a
+    loaded machine)."""
+    _gate_websockets(ctx)
+    _offline.add(id(ctx))
     ctx.route("**/*", _no_network)
     ctx.set_offline(True)
     for page in ctx.pages:
@@ -112,6 +134,7 @@ def go_offline(ctx: Any) -> None:
 
 
 def go_online(ctx: Any) -> None:
+    _offline.discard(id(ctx))
     ctx.unroute("**/*", _no_network)
     ctx.set_offline(False)
 
