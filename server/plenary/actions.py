@@ -196,9 +196,7 @@ class Board:
     async def post_note(self, session: Session, p: NotePost) -> Outcome:
         """Add a participant's note; a retry with the same id returns the first result."""
         actor = session.actor
-        authorize(actor, Action.POST_NOTE, event_id=actor.event_id,
-                  table_id=p.table or actor.table_id)
-        assert actor.table_id is not None and actor.participant_id is not None
+        _participant(actor, Action.POST_NOTE, p.table)
         async with self.db.write() as conn:
             existing = await q.note_row(conn, p.id)
             if existing is not None:
@@ -248,8 +246,7 @@ class Board:
     async def edit_note(self, session: Session, p: NoteEdit) -> Outcome:
         """A participant rewrites their own note while its stage is open."""
         actor = session.actor
-        authorize(actor, Action.EDIT_OWN_NOTE, event_id=actor.event_id, table_id=actor.table_id)
-        assert actor.table_id is not None and actor.participant_id is not None
+        _participant(actor, Action.EDIT_OWN_NOTE)
         async with self.db.write() as conn:
             scope = await self._scope(conn, actor, actor.table_id)
             note = await q.note_row(conn, p.id)
@@ -274,9 +271,7 @@ class Board:
     async def delete_note(self, session: Session, p: NoteRef) -> Outcome:
         """A participant takes back their own note while its stage is open."""
         actor = session.actor
-        authorize(actor, Action.EDIT_OWN_NOTE, event_id=actor.event_id,
-                  table_id=p.table or actor.table_id)
-        assert actor.table_id is not None and actor.participant_id is not None
+        _participant(actor, Action.EDIT_OWN_NOTE, p.table)
         async with self.db.write() as conn:
             scope = await self._scope(conn, actor, actor.table_id)
             note = await q.note_row(conn, p.id)
@@ -296,8 +291,7 @@ class Board:
     async def add_vote(self, session: Session, p: VoteAdd) -> Outcome:
         """One dot on a note; a retried vote (same id) counts once."""
         actor = session.actor
-        authorize(actor, Action.VOTE, event_id=actor.event_id, table_id=actor.table_id)
-        assert actor.table_id is not None and actor.participant_id is not None
+        _participant(actor, Action.VOTE)
         async with self.db.write() as conn:
             scope = await self._scope(conn, actor, actor.table_id)
             existing = await q.vote_row(conn, p.id)
@@ -329,8 +323,7 @@ class Board:
     async def remove_vote(self, session: Session, p: VoteRemove) -> Outcome:
         """Take one of your dots back while voting is open."""
         actor = session.actor
-        authorize(actor, Action.VOTE, event_id=actor.event_id, table_id=actor.table_id)
-        assert actor.table_id is not None and actor.participant_id is not None
+        _participant(actor, Action.VOTE)
         async with self.db.write() as conn:
             scope = await self._scope(conn, actor, actor.table_id)
             vote = await q.vote_row(conn, p.id)
@@ -664,6 +657,12 @@ class Board:
 
 async def _const(values: dict[str, Any]) -> dict[str, Any]:
     return values
+
+
+def _participant(actor: Actor, action: Action, table_id: str | None = None) -> None:
+    """Check a participant may do ``action`` at their own table (and only there)."""
+    authorize(actor, action, event_id=actor.event_id, table_id=table_id or actor.table_id)
+    assert actor.table_id is not None and actor.participant_id is not None
 
 
 def _check_unlocked(scope: _Scope, doing: str) -> None:
