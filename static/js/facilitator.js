@@ -27,7 +27,6 @@ function fatal(message) {
 }
 
 const live = token ? connectLive({
-  scope: "table",
   auth: { token },
   onSnapshot: render,
   onChange(c, state) {

@@ -80,16 +80,10 @@ export function debounce(fn, ms) {
   return d;
 }
 
-/** Apply one change to a table (participant, facilitator: t is state.table) or to the
- *  event's copy of it (organiser, dashboard). Unknown types only advance seq. */
+/** Apply one change to the table's board (t is state.table). Unknown types only advance seq. */
 function apply(state, t, c, opts) {
   const d = c.data || {};
-  if (state.notes) applyToBoard(state, t, c.type, d, opts);
-  else if (c.type === "note.added") {
-    t.notes[d.note.stage] = (t.notes[d.note.stage] || 0) + 1;
-    // Enough to show the latest 3 once private notes are skipped.
-    state.recent.set(t.id, [d.note, ...(state.recent.get(t.id) || [])].slice(0, 30));
-  }
+  applyToBoard(state, t, c.type, d, opts);
   if (c.type === "step.changed" || c.type === "stage.changed") {
     t.stage = d.stage;
     t.step = d.step;
@@ -166,21 +160,22 @@ function applyToBoard(state, t, type, d, opts) {
   }
 }
 
-// opts: auth, scope ("table" or "event"), onSnapshot, onChange(change, state, replayed),
+// The live board of one table, for participants and facilitators (the console and the
+// dashboard watch every table through event-live.js).
+// opts: auth, onSnapshot, onChange(change, state, replayed),
 // onSynced, onFatal(err), onPresence(presence, state), onEvent(state) (event.updated),
 // onStatus(kind), isMine(note),
 // isMyVote(vote), pending() (what is waiting to be sent, for the status line: a number
 // of notes, or words such as "3 changes").
 export function connectLive(opts) {
-  const table = opts.scope === "table";
   const isMine = opts.isMine || (() => false);
   const fns = { isMine, isMyVote: opts.isMyVote || (() => false) };
   const statusEl = $("status");
   // offset: the server's clock minus ours (ms), so a timer shows the same time on every screen.
-  const state = { loaded: false, stopped: false, status: "", event: null, you: null, presence: null, offset: 0 };
-  Object.assign(state, table
-    ? { table: null, notes: new Map(), groups: new Map(), summaries: {}, myVotes: new Map() }
-    : { tables: new Map(), recent: new Map() });
+  const state = {
+    loaded: false, stopped: false, status: "", event: null, you: null, presence: null, offset: 0,
+    table: null, notes: new Map(), groups: new Map(), summaries: {}, myVotes: new Map(),
+  };
 
   const socket = globalThis.io({
     auth: opts.auth,
@@ -233,7 +228,7 @@ export function connectLive(opts) {
     syncing = true;
     again = false;
     const mine = conn;
-    const ack = await request("sync", { since: table && state.loaded ? state.table.seq : null }, ms);
+    const ack = await request("sync", { since: state.loaded ? state.table.seq : null }, ms);
     if (mine !== conn) return; // that connection is gone; the next one syncs itself
     syncing = false;
     lastSync = Date.now();
@@ -275,23 +270,15 @@ export function connectLive(opts) {
   function load(ack) {
     state.event = ack.event;
     state.you = ack.you;
-    if (table) {
-      state.table = { ...ack.table, seq: ack.seq };
-      state.notes = new Map(ack.notes.map((n) => [n.id, { ...n, mine: !!n.mine || isMine(n) }]));
-      state.groups = new Map((ack.groups || []).map((g) => [g.id, g]));
-      state.summaries = { ...(ack.summaries || {}) };
-      state.myVotes = new Map((ack.my_votes || []).map((v) => [v.id, { ...v, stage: ack.table.stage }]));
-    } else {
-      state.tables = new Map(ack.tables.map((t) => [t.id, t]));
-      state.recent = new Map();
-      for (const n of [...ack.recent].sort((a, b) => b.at - a.at)) {
-        state.recent.set(n.table, [...(state.recent.get(n.table) || []), n]);
-      }
-    }
+    state.table = { ...ack.table, seq: ack.seq };
+    state.notes = new Map(ack.notes.map((n) => [n.id, { ...n, mine: !!n.mine || isMine(n) }]));
+    state.groups = new Map((ack.groups || []).map((g) => [g.id, g]));
+    state.summaries = { ...(ack.summaries || {}) };
+    state.myVotes = new Map((ack.my_votes || []).map((v) => [v.id, { ...v, stage: ack.table.stage }]));
   }
 
   function handle(c, replayed) {
-    const t = table ? state.table : state.tables.get(c.table);
+    const t = state.table;
     if (!t) return resync(); // a table we have never seen: take a fresh snapshot
     if (c.table !== t.id) return;
     if (c.seq <= t.seq) return;
@@ -370,8 +357,7 @@ export function connectLive(opts) {
 
   socket.on("presence", (p) => {
     if (!p || typeof p !== "object") return;
-    if (table) state.presence = p;
-    else state.presence = { ...(state.presence || {}), [p.table]: p.count };
+    state.presence = p;
     opts.onPresence?.(p, state);
   });
 

@@ -53,7 +53,6 @@ function fatal(message) {
 // Assigned once connectLive returns; its callbacks (the status line first) may run before.
 let live = null;
 live = code && connectLive({
-  scope: "table",
   auth: { join_code: code, participant_key: Uint8Array.from(keyHex.match(/../g), (x) => parseInt(x, 16)), name: savedName || null },
   isMine: (n) => myIds.has(n.id),
   isMyVote: (v) => queue.some((q) => q.op === "vote" && q.id === v.id),
