@@ -7,6 +7,7 @@ both only after this returns, that is, after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,6 +56,12 @@ from .store import queries as q
 from .wire import change_out, event_out, group_out, note_out
 
 Row = dict[str, Any]
+#: Awaited before a new participant is created; raises to refuse (the join rate).
+Admit = Callable[[], Awaitable[None]]
+
+#: A table seats about ten; a hundred leaves room for everyone's second and
+#: third device and stops a script from filling the database with identities.
+MAX_PARTICIPANTS_PER_TABLE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +109,15 @@ class Board:
 
     # --- who is connecting ---------------------------------------------------
 
-    async def authenticate(self, auth: ParticipantAuth | StaffAuth) -> Session:
-        """Check a connection's credentials and return its session (or Unauthenticated)."""
+    async def authenticate(self, auth: ParticipantAuth | StaffAuth, *,
+                           admit: Admit | None = None) -> Session:
+        """Check a connection's credentials and return its session (or Unauthenticated).
+
+        ``admit`` is awaited before a new participant is created (it may refuse).
+        """
         if isinstance(auth, StaffAuth):
             return await self._authenticate_staff(auth)
-        return await self._join(auth)
+        return await self._join(auth, admit)
 
     async def _authenticate_staff(self, auth: StaffAuth) -> Session:
         claim = read_token(auth.token)
@@ -124,7 +135,7 @@ class Board:
             verify_token(self._secret, claim, gen)
             return Session(Actor(claim.role, event["id"]))
 
-    async def _join(self, auth: ParticipantAuth) -> Session:
+    async def _join(self, auth: ParticipantAuth, admit: Admit | None) -> Session:
         code = normalise_join_code(auth.join_code)
         key_hash = hash_key(auth.participant_key)
         name = clean_name(auth.name)
@@ -137,6 +148,8 @@ class Board:
                     code="bad_join_code",
                 )
             known = await q.participant_by_key(conn, table["id"], key_hash)
+        if known is None and admit is not None:
+            await admit()
         if known is None or known["display_name"] != name:
             known = await self._save_participant(table["id"], key_hash, name)
         return Session(Actor(Role.PARTICIPANT, table["event_id"], table_id=table["id"],
@@ -150,6 +163,10 @@ class Board:
                 async with self.db.write() as conn:
                     known = await q.participant_by_key(conn, table_id, key_hash)
                     if known is None:
+                        if await q.count_participants_locked(conn, table_id) \
+                                >= MAX_PARTICIPANTS_PER_TABLE:
+                            raise Conflict("This table is full. Please join another table, "
+                                           "or ask a facilitator.", code="table_full")
                         known = {"id": new_id(), "table_id": table_id, "key_hash": key_hash,
                                  "display_name": name}
                         await q.insert_participant(conn, **known)

@@ -19,7 +19,8 @@ from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
 from .links import Links
-from .live.channel import Channel
+from .live.channel import SHUTDOWN_TIMEOUT_S, Channel
+from .live.guard import FrameGuard
 from .store import Database
 from .web import SecurityHeaders, routes
 
@@ -65,7 +66,7 @@ class Plenary:
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
-        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))
+        self.asgi = FrameGuard(socketio.ASGIApp(self.channel.sio, SecurityHeaders(http)))
 
 
 def create_app(config: Config) -> Plenary:
@@ -82,7 +83,11 @@ def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # Forwarded headers only from proxies the deployment names: otherwise any
+        # client could choose the address its join attempts are counted under.
+        "proxy_headers": bool(app.config.trusted_proxies),
+        "forwarded_allow_ips": app.config.trusted_proxies or None,
+        "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT_S,
         "lifespan": "on",
     } | overrides
     return uvicorn.Config(app.asgi, **options)

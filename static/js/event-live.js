@@ -67,7 +67,7 @@ export function connectEvent(opts) {
 
   const socket = globalThis.io({
     auth: opts.auth,
-    transports: ["websocket", "polling"],
+    transports: ["websocket"],
     tryAllTransports: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,

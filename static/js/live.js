@@ -179,7 +179,7 @@ export function connectLive(opts) {
 
   const socket = globalThis.io({
     auth: opts.auth,
-    transports: ["websocket", "polling"],
+    transports: ["websocket"],
     tryAllTransports: true, // a proxy that blocks websockets still gets long-polling
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,

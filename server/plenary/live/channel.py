@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..actions import Board, Outcome, Session
 from ..domain.board import Viewer, view_change
+from ..domain.credentials import normalise_join_code
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
 from ..domain.payloads import (
     BoardLock,
@@ -50,7 +51,9 @@ from ..domain.payloads import (
 from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
-from .limits import FailureLimiter, TokenBucket
+from .guard import GuardedServer, Refusal, hang_up
+from .joins import JoinLimiter
+from .limits import MemoryWindowStore, TokenBucket, WindowStore
 from .packet import Packet
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,14 @@ BUCKET_RATE = 5.0
 ABUSE_REFUSALS = 100
 ABUSE_REFILL = 2.0
 
-#: Wrong join codes from one address: 10 a minute, then wait. Codes have ~39
-#: bits, so this makes guessing one hopeless while forgiving fat fingers.
-JOIN_FAILURES_ALLOWED = 10
-JOIN_FAILURE_WINDOW_S = 60.0
+#: Packets no Plenary client sends (undecodable, reserved event names, extra
+#: arguments): each is answered and counted; past this many on one connection
+#: the client is not ours, and is disconnected. One log line per connection.
+BAD_PACKETS_ALLOWED = 20
+
+#: A graceful shutdown waits this long for open requests before closing them,
+#: so a stuck client can never keep a restart waiting.
+SHUTDOWN_TIMEOUT_S = 5
 
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
@@ -89,6 +96,20 @@ SERVER_ERROR = {
     "code": "server_error",
     "message": "Something went wrong on the server, and this was not saved. Please try again.",
 }
+BAD_PACKET = {
+    "code": "bad_packet",
+    "message": "The server could not read what this page sent. Reload the page.",
+}
+BAD_EVENT = {
+    "code": "bad_event",
+    "message": "The server refused a malformed request. Reload the page.",
+}
+PAYLOAD_REFUSED = {
+    "code": "invalid_payload",
+    "message": "The server refused a request with values it cannot take. Reload the page.",
+}
+_REFUSALS = {"bad_packet": BAD_PACKET, "bad_event": BAD_EVENT,
+             "invalid_payload": PAYLOAD_REFUSED}
 STORAGE_FULL = {
     "code": "storage_full",
     "message": "The server's disk is full, so this was NOT saved. It is kept on your "
@@ -107,6 +128,7 @@ class Connection:
         default_factory=lambda: TokenBucket(BUCKET_CAPACITY, BUCKET_RATE))
     refusals: TokenBucket = field(
         default_factory=lambda: TokenBucket(ABUSE_REFUSALS, ABUSE_REFILL))
+    bad_packets: int = 0
     kicked: bool = False
 
 
@@ -145,19 +167,29 @@ _PUBLIC_VIEWER = Viewer(Role.PARTICIPANT)
 
 
 def client_address(environ: dict[str, Any]) -> str:
-    """The client's address, as the ASGI server reports it."""
-    return str(environ.get("REMOTE_ADDR") or "unknown")
+    """The client's address: the ASGI scope's peer (engine.io's REMOTE_ADDR is a constant).
+
+    Behind a reverse proxy uvicorn puts the forwarded address there, but only for
+    proxies listed in PLENARY_TRUSTED_PROXIES (see ``app.uvicorn_config``).
+    """
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class Channel:
     """The socket.io server and its handlers, over one :class:`Board`."""
 
-    def __init__(self, board: Board, *, client_manager: Any = None) -> None:
+    def __init__(self, board: Board, *, client_manager: Any = None,
+                 join_store: WindowStore | None = None) -> None:
         self.board = board
-        self.sio = socketio.AsyncServer(
+        self.sio = GuardedServer(
             async_mode="asgi",
             serializer=Packet,
             client_manager=client_manager,
+            on_refused=self._refused,
+            # Every page opens a websocket; long polling would only add a
+            # second way in (and requests a shutdown has to wait for).
+            transports=["websocket"],
             max_http_buffer_size=MAX_PACKET_BYTES,
             ping_interval=PING_INTERVAL_S,
             ping_timeout=PING_TIMEOUT_S,
@@ -166,7 +198,9 @@ class Channel:
         )
         self.connections: dict[str, Connection] = {}
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
-        self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
+        self.joins = JoinLimiter(join_store or MemoryWindowStore())
+        self.storage_full = False
+        self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         handlers: dict[str, tuple[type[BaseModel], Handler]] = {
@@ -202,17 +236,17 @@ class Channel:
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address = client_address(environ)
-        wait = self.join_failures.retry_after(address)
-        if wait > 0:
-            raise socketio.exceptions.ConnectionRefusedError(
-                f"Too many wrong join codes. Wait {int(wait) + 1} seconds and try again.",
-                {"code": "too_many_attempts", "retry_after": int(wait) + 1},
-            )
         try:
-            session = await self.board.authenticate(_parse_auth(auth))
+            credentials = _parse_auth(auth)
+            try:
+                session = await self.board.authenticate(
+                    credentials, admit=partial(self.joins.admit_participant, address))
+            except DomainError as exc:
+                if exc.code == "bad_join_code" and isinstance(credentials, ParticipantAuth):
+                    await self.joins.wrong_code(address,
+                                                normalise_join_code(credentials.join_code))
+                raise
         except DomainError as exc:
-            if exc.code == "bad_join_code":
-                self.join_failures.fail(address)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.as_dict()) from None
         except Exception:
             log.exception("connect failed")
@@ -264,12 +298,16 @@ class Channel:
             except DomainError as exc:
                 return _error(exc.as_dict())
             except OperationalError as exc:
-                log.exception("database error in %s", name)
-                return _error(STORAGE_FULL if "full" in str(exc.orig).lower() else SERVER_ERROR)
+                if "full" not in str(exc.orig).lower():
+                    log.exception("database error in %s", name)
+                    return _error(SERVER_ERROR)
+                self._storage_state(full=True)
+                return _error(STORAGE_FULL)
             except Exception:
                 log.exception("error in %s", name)
                 return _error(SERVER_ERROR)
             if isinstance(result, Outcome):
+                self._storage_state(full=False)
                 await self.publish(result)
                 return {"ok": True, **result.ack}
             if name == "sync":
@@ -278,20 +316,77 @@ class Channel:
 
         return handle
 
+    def _storage_state(self, *, full: bool) -> None:
+        # A full disk refuses every write until someone frees space: say so
+        # once when it starts and once when it ends, not once per refusal
+        # (those log lines would need the disk that is full).
+        if full and not self.storage_full:
+            log.error("the database's disk is full: writes are refused with storage_full "
+                      "until space is freed")
+        elif not full and self.storage_full:
+            log.warning("the database accepts writes again")
+        self.storage_full = full
+
     async def _too_fast(self, sid: str, conn: Connection) -> dict[str, Any]:
         error = RateLimited("You are sending too fast; wait a moment and try again.")
         if not conn.kicked and not conn.refusals.take():
             log.warning("disconnecting %s: refused for speed %d times", sid, ABUSE_REFUSALS)
-            conn.kicked = True
-            await self.sio.emit("kicked", {"code": "abuse", "message":
-                                "Disconnected for sending far too fast. Reload the page to "
-                                "continue."}, to=sid)
-            await self.sio.disconnect(sid)
+            await self._kick(sid, conn, "abuse", "Disconnected for sending far too fast. "
+                             "Reload the page to continue.")
         return _error(error.as_dict())
 
+    async def _kick(self, sid: str, conn: Connection, code: str, message: str) -> None:
+        conn.kicked = True
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        await self.sio.emit("kicked", {"code": code, "message": message}, to=sid)
+        await self.sio.disconnect(sid)
+        if eio_sid is not None:  # what it sends next would reach no one: hang up
+            await self._hang_up(eio_sid)
+
+    async def _hang_up(self, eio_sid: str) -> None:
+        # Packets already in flight on this transport are dropped silently.
+        self._hung_up[eio_sid] = None
+        while len(self._hung_up) > 10_000:
+            self._hung_up.pop(next(iter(self._hung_up)))
+        environ = self.sio.environ.get(eio_sid)
+        await self.sio.eio.disconnect(eio_sid)
+        if environ is not None:
+            hang_up(environ)
+
     async def _unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+        conn = self.connections.get(sid)
+        if conn is not None and not conn.bucket.take():
+            return await self._too_fast(sid, conn)
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
+
+    async def _refused(self, eio_sid: str, refusal: Refusal) -> None:
+        """Answer (and count) a packet the guard did not dispatch."""
+        if eio_sid in self._hung_up:
+            return
+        sid = self.sio.manager.sid_from_eio_sid(eio_sid, "/")
+        conn = self.connections.get(sid) if sid else None
+        if conn is None:
+            # Before joining there is no one to answer: not a Plenary client.
+            log.warning("closing a connection that sent %s before joining", refusal.reason)
+            await self._hang_up(eio_sid)
+            return
+        conn.bad_packets += 1
+        if conn.bad_packets == 1:
+            log.warning("%s sent a packet the server refuses (%s); further ones are "
+                        "counted, not logged", sid, refusal.reason)
+        if conn.kicked:
+            return
+        if conn.bad_packets > BAD_PACKETS_ALLOWED:
+            await self._kick(sid, conn, "bad_packet", "Disconnected for sending data the "
+                             "server cannot read. Reload the page to continue.")
+            return
+        answer = _error(_REFUSALS[refusal.code]) if conn.bucket.take() \
+            else await self._too_fast(sid, conn)
+        if refusal.packet_id is not None:
+            await self.sio.answer(eio_sid, refusal.packet_id, answer)
+        elif refusal.code == "bad_packet":
+            await self.sio.emit("refused", answer["error"], to=sid)
 
     async def kick_facilitators(self, table_id: str, code: str) -> None:
         """Disconnect the table's facilitator screens (their link was replaced)."""

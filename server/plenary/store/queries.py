@@ -241,6 +241,17 @@ async def participant_by_key(conn: AsyncConnection, table_id: str, key_hash: str
     return dict(row) if row else None
 
 
+async def count_participants_locked(conn: AsyncConnection, table_id: str) -> int:
+    """How many participants a table has, holding its row so a concurrent join waits."""
+    # FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the lock):
+    # two phones joining at once cannot both see room for one more.
+    await conn.execute(sa.select(board_tables.c.id).where(board_tables.c.id == table_id)
+                       .with_for_update())
+    stmt = sa.select(sa.func.count()).select_from(participants).where(
+        participants.c.table_id == table_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
 async def insert_participant(conn: AsyncConnection, **values: Any) -> None:
     """Insert a participant row."""
     await conn.execute(sa.insert(participants).values(created_ms=now_ms(), **values))
