@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from plenary import actions
+from plenary.actions import joining
 from plenary.live.joins import JoinLimiter
 from plenary.live.limits import MemoryWindowStore
 
@@ -203,7 +203,7 @@ async def test_a_flood_of_bad_frames_is_logged_once_and_disconnected(event, raw,
 
 
 async def test_participants_per_table_are_capped(server, monkeypatch, event):
-    monkeypatch.setattr(actions, "MAX_PARTICIPANTS_PER_TABLE", 3)
+    monkeypatch.setattr(joining, "MAX_PARTICIPANTS_PER_TABLE", 3)
     code = event["tables"][1]["join_code"]
     keys = [key() for _ in range(3)]
     phones = [await connect(server.url, participant_auth(code, key=k)) for k in keys]
