@@ -35,7 +35,7 @@ WINDOW_S = 60.0
 class TooManyAttempts(DomainError):
     """Refused for the rate of attempts; ``retry_after`` is in whole seconds."""
 
-    def __init__(self, message: str, code: str, retry_after: float) -> None:
+    def __init__(self, message: str, *, code: str, retry_after: float) -> None:
         super().__init__(message, code=code)
         self.retry_after = int(retry_after) + 1
 
@@ -66,7 +66,7 @@ class JoinLimiter:
         raise TooManyAttempts(
             f"Too many wrong join codes from this network. Check the code on your table's "
             f"card; you can try another code in {int(wait) + 1} seconds.",
-            "too_many_attempts", wait)
+            code="too_many_attempts", retry_after=wait)
 
     async def admit_participant(self, address: str) -> None:
         """Count one new participant from ``address``; raise TooManyAttempts past the limit."""
@@ -75,5 +75,5 @@ class JoinLimiter:
         if wait > 0:
             raise TooManyAttempts(
                 f"Too many people joined from this network in the last minute. Please "
-                f"try again in {int(wait) + 1} seconds.", "too_many_joins", wait)
+                f"try again in {int(wait) + 1} seconds.", code="too_many_joins", retry_after=wait)
         await self.store.add(key, secrets.token_hex(8), self.window)

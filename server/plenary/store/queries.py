@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..domain.board import CHANGE_TYPES
 from .schema import (
     board_tables,
     changes,
@@ -138,11 +139,19 @@ def next_seq(conn: Connection, table_id: str) -> int:
     return int(result.scalar_one())
 
 
+def _known_kind(kind: str) -> None:
+    # Clients ignore kinds they do not know, so a misspelt kind would be lost
+    # silently on every screen; refuse it before it is logged.
+    if kind not in CHANGE_TYPES:
+        raise ValueError(f"{kind!r} is not one of domain.board.CHANGE_TYPES")
+
+
 def insert_change(
     conn: Connection, table_id: str, seq: int, kind: str, data: dict[str, Any],
     private_to: str | None = None,
 ) -> Row:
     """Log a change under a number taken with :func:`next_seq`."""
+    _known_kind(kind)
     change = {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
               "created_ms": now_ms(), "private_to": private_to}
     conn.execute(sa.insert(changes).values(**change))
@@ -164,6 +173,7 @@ def append_event_change(
     """The same change logged on every table of an event (a lockstep move), each under
     its own next number: one UPDATE ... RETURNING and one multi-row INSERT, so that
     moving 500 tables costs two statements, not a thousand."""
+    _known_kind(kind)
     result = conn.execute(
         sa.update(board_tables)
         .where(board_tables.c.event_id == event_id)
