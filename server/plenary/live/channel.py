@@ -228,6 +228,8 @@ class Channel:
             "stage.prev": (StageMove, partial(_move_stage, actions, -1)),
             "event.status": (StatusChange, actions.change_status),
         }
+        #: The payload model of every client event (the fuzz test reads it too).
+        self.models = {name: model for name, (model, _) in handlers.items()}
         for name, (model, fn) in handlers.items():
             self.sio.on(name, self._handler(name, model, fn))
         self.sio.on("*", self._unknown)
@@ -331,11 +333,11 @@ class Channel:
         error = RateLimited("You are sending too fast; wait a moment and try again.")
         if not conn.kicked and not conn.refusals.take():
             log.warning("disconnecting %s: refused for speed %d times", sid, ABUSE_REFUSALS)
-            await self._kick(sid, conn, "abuse", "Disconnected for sending far too fast. "
-                             "Reload the page to continue.")
+            await self._kick(sid, conn, code="abuse", message="Disconnected for sending "
+                             "far too fast. Reload the page to continue.")
         return _error(error.as_dict())
 
-    async def _kick(self, sid: str, conn: Connection, code: str, message: str) -> None:
+    async def _kick(self, sid: str, conn: Connection, *, code: str, message: str) -> None:
         conn.kicked = True
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         await self.sio.emit("kicked", {"code": code, "message": message}, to=sid)
@@ -378,8 +380,8 @@ class Channel:
         if conn.kicked:
             return
         if conn.bad_packets > BAD_PACKETS_ALLOWED:
-            await self._kick(sid, conn, "bad_packet", "Disconnected for sending data the "
-                             "server cannot read. Reload the page to continue.")
+            await self._kick(sid, conn, code="bad_packet", message="Disconnected for "
+                             "sending data the server cannot read. Reload the page to continue.")
             return
         answer = _error(_REFUSALS[refusal.code]) if conn.bucket.take() \
             else await self._too_fast(sid, conn)

@@ -139,6 +139,7 @@ class GuardedServer(socketio.AsyncServer):
 
 #: Engine.IO v4 packet types are the digits 0-6; a text frame starts with one.
 _ENGINEIO_TYPES = frozenset("0123456")
+_ENGINEIO_CLOSE = "1"
 
 
 def is_engineio_text(text: str) -> bool:
@@ -175,6 +176,7 @@ class FrameGuard:
         hung_up = asyncio.Event()
         scope = scope | {_HANG_UP: hung_up}
         hang_up_wait = asyncio.ensure_future(hung_up.wait())
+        closed_by_client: list[bool] = []
 
         async def next_message() -> dict[str, Any]:
             if hung_up.is_set():
@@ -187,8 +189,14 @@ class FrameGuard:
             return incoming.result()
 
         async def checked_receive() -> dict[str, Any]:
+            if closed_by_client:
+                return _DISCONNECT
             message = await next_message()
             text = message.get("text")
+            if text and text[0] == _ENGINEIO_CLOSE:
+                # engine.io forgets the session but keeps reading the socket
+                # until a ping timeout: end the connection with the session.
+                closed_by_client.append(True)
             if message["type"] == "websocket.receive" and text is not None \
                     and not is_engineio_text(text):
                 # Hand the app a disconnect: engine.io then closes the socket
