@@ -41,7 +41,7 @@ from tests.protocol_doc import documented_codes
 
 from .conftest import participant_auth
 from .raw import ACK, EVENT, RawClient, sio_packet
-from .server import Client, connect, run_server
+from .server import Client, connect, run_server, server_logs
 
 pytestmark = pytest.mark.integration
 
@@ -266,7 +266,7 @@ def test_fuzz_every_event_from_every_role(tmp_path, caplog, monkeypatch):
     caplog.set_level("WARNING")
     loop = ClientLoop()
     try:
-        with run_server(tmp_path) as server:
+        with server_logs() as crashes, run_server(tmp_path) as server:
             world, sentinel_task = loop.run(_start(server))
             known_ids = [t["id"] for t in world.auths["_tables"]]
 
@@ -287,8 +287,6 @@ def test_fuzz_every_event_from_every_role(tmp_path, caplog, monkeypatch):
                     loop.run(c.close())
     finally:
         loop.close()
-    crashes = [f"{r.name}: {r.getMessage()}" for r in caplog.records
-               if r.exc_info or "Exception in ASGI application" in r.getMessage()]
     missed = world.sentinel_acked - world.sentinel_seen
     print(f"\nfuzz: {world.cases} cases in {elapsed:.1f} s, tracebacks {len(crashes)}, "
           f"undocumented codes {len(world.undocumented)}, unanswered {len(world.unanswered)}, "

@@ -19,22 +19,17 @@ from plenary.live.limits import MemoryWindowStore
 
 from .conftest import participant_auth
 from .raw import EVENT, RawClient, sio_packet
-from .server import connect, refused, run_server
+from .server import connect, refused, run_server, server_logs
 
 pytestmark = pytest.mark.integration
 
 
-def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """Log records that carry a traceback, or say the ASGI app crashed."""
-    return [f"{r.name}: {r.getMessage()}" for r in caplog.records
-            if r.exc_info or "Exception in ASGI application" in r.getMessage()]
-
-
 @pytest.fixture(autouse=True)
-def _capture_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.INFO, logger="plenary")
-    yield
-    assert tracebacks(caplog) == []
+    with server_logs() as tracebacks:
+        yield
+    assert tracebacks == []
 
 
 @pytest.fixture(autouse=True)
