@@ -233,10 +233,8 @@ def participant_by_key(conn: Connection, table_id: str, key_hash: str) -> Row | 
 
 def count_participants_locked(conn: Connection, table_id: str) -> int:
     """How many participants a table has, holding its row so a concurrent join waits."""
-    # FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the lock):
-    # two phones joining at once cannot both see room for one more.
-    conn.execute(sa.select(board_tables.c.id).where(board_tables.c.id == table_id)
-                 .with_for_update())
+    # Two phones joining at once cannot both see room for one more.
+    table_row(conn, table_id, lock="update")
     stmt = sa.select(sa.func.count()).select_from(participants).where(
         participants.c.table_id == table_id)
     return int(conn.execute(stmt).scalar_one())
