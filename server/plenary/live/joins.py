@@ -7,8 +7,10 @@ HMACs, nothing to guess) are never counted. What is limited:
 - **wrong guesses**: each address may try ``wrong_codes`` *distinct* wrong codes
   a window; the same wrong code again (a phone retrying a stale card) teaches a
   guesser nothing and is not counted twice. Past the limit, a further wrong
-  code is answered ``too_many_attempts`` (a right one still gets in) and costs a
-  join from the allowance below, so guessing stays at a few a second at most;
+  code is answered ``too_many_attempts`` (a right one still gets in). Because a
+  right code must still get in, this cannot stop a guesser learning which codes
+  are right at the rate it can connect; what keeps guessing hopeless is the
+  code's size (31^8, ~2^39.6: about 10^9 tries per hit even with 500 tables);
 - **new participants**: each address may add ``joins`` participants a window
   (a fresh participant key each time). Phones that rejoin with their own key
   are not counted, so a wifi drop never locks a table out.
@@ -23,8 +25,7 @@ from typing import Any
 from ..domain.errors import DomainError
 from .limits import WindowStore, retry_after
 
-#: Ten wrong codes a minute forgives fat fingers; with ~39 bits per code and
-#: the join allowance below, guessing any table's code takes years per address.
+#: Ten distinct wrong codes a minute forgives fat fingers and stale cards.
 WRONG_CODES_ALLOWED = 10
 #: Participants one address may add a minute: a full venue behind one NAT
 #: arrives over several minutes; a script making identities is stopped.
@@ -61,7 +62,6 @@ class JoinLimiter:
         ages = await self.store.ages(key, self.window)
         if len(ages) <= self.wrong_codes or len(ages) == known:
             return  # within the allowance, or a code already counted
-        await self.store.add(f"join:{address}", secrets.token_hex(8), self.window)
         wait = retry_after(ages, self.wrong_codes, self.window)
         raise TooManyAttempts(
             f"Too many wrong join codes from this network. Check the code on your table's "
