@@ -164,7 +164,12 @@ async def test_long_polling_is_refused_at_once(server):
     async with httpx.AsyncClient(base_url=server.url) as http:
         answer = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"},
                                 timeout=5)
-    assert answer.status_code == 400
+        assert answer.status_code == 400
+        # The oversized long-polling POST that used to hang a shutdown.
+        answer = await http.post("/socket.io/", params={"EIO": "4", "transport": "polling",
+                                                        "sid": "x"},
+                                 content=b"x" * (2 * 1024 * 1024), timeout=10)
+        assert answer.status_code == 400
 
 
 def test_a_stuck_request_cannot_hold_up_a_shutdown(tmp_path):
