@@ -45,7 +45,7 @@ from .server import Client, connect, run_server, server_logs
 
 pytestmark = pytest.mark.integration
 
-CASES = int(os.environ.get("PLENARY_FUZZ_CASES", "600"))
+CASES = int(os.environ.get("PLENARY_FUZZ_CASES", "1500"))
 ROLES = ("participant", "facilitator", "organiser", "dashboard")
 #: How long one fuzz case may wait for its answer before it counts as unanswered.
 ANSWER_S = 10.0
