@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from . import cards, setup
 from .domain.credentials import is_admin_token, read_token, verify_token
-from .domain.errors import DomainError, Forbidden, InvalidPayload, Unauthenticated
+from .domain.errors import DomainError, Forbidden, InvalidPayload, NotFound, Unauthenticated
+from .domain.payloads import strip_controls
 from .domain.permissions import Role
 from .domain.template import TemplateError
 from .domain.topics_csv import TopicSpec, parse_topics_csv
@@ -30,13 +31,26 @@ Kick = Callable[[str, str], Awaitable[None]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 _STATUS = {"invalid_payload": 400, "bad_csv": 400, "text_too_long": 400, "no_topics": 400,
-           "unauthenticated": 401, "bad_token": 401, "forbidden": 403, "csrf": 403,
-           "not_found": 404}
+           "unknown_template": 400, "unauthenticated": 401, "bad_token": 401,
+           "forbidden": 403, "csrf": 403, "not_found": 404}
+
+
+#: Every answer of the API may carry capability links (the set-up view has every
+#: table's facilitator link): no browser cache or proxy may keep one.
+NO_STORE = {"cache-control": "no-store"}
+
+#: Largest id a database integer holds; a larger one names nothing (SQLite would
+#: raise OverflowError on it).
+MAX_DB_INT = 2**63 - 1
 
 
 def _error(exc: DomainError) -> JSONResponse:
     status = _STATUS.get(exc.code, 409)
-    return JSONResponse({"error": exc.as_dict()}, status_code=status)
+    return JSONResponse({"error": exc.as_dict()}, status_code=status, headers=NO_STORE)
+
+
+def _json(content: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(content, status_code=status_code, headers=NO_STORE)
 
 
 class ConsoleApi:
@@ -74,15 +88,23 @@ class ConsoleApi:
                 result = await fn(request, **args)
             except DomainError as exc:
                 return _error(exc)
-            return result if isinstance(result, Response) else JSONResponse(result)
+            if not isinstance(result, Response):
+                result = _json(result)
+            result.headers.update(NO_STORE)
+            return result
         return handle
 
     def _check_origin(self, request: Request, content_type: str) -> None:
         # SameSite=Strict already keeps the cookie off cross-site requests; a JSON
-        # (or CSV) content type and a same-origin Origin close the rest.
+        # (or CSV) content type and a same-origin Origin close the rest. Browsers
+        # send Origin on every POST, PATCH and DELETE (same-origin too), so a
+        # request without one is not from the console page: refused, as documented.
         origin = request.headers.get("origin")
         expected = f"{request.url.scheme}://{request.url.netloc}"
-        if origin is not None and origin not in (expected, self.links.base):
+        if origin is None:
+            raise Forbidden("Send the Origin header: state-changing requests come from "
+                            "the console page.", code="csrf")
+        if origin not in (expected, self.links.base):
             raise Forbidden("Cross-site request refused.", code="csrf")
         if request.method in ("POST", "PATCH") and not request.headers.get(
                 "content-type", "").startswith(content_type):
@@ -133,7 +155,7 @@ class ConsoleApi:
                 request.session["events"] = sorted(events | {event["id"]})
         except DomainError as exc:
             return _error(exc)
-        return JSONResponse(self._session_body(request))
+        return _json(self._session_body(request))
 
     def _session_body(self, request: Request) -> dict[str, Any]:
         return {"admin": bool(request.session.get("admin")),
@@ -143,12 +165,16 @@ class ConsoleApi:
         """Who this console is signed in as."""
         if not request.session.get("admin") and not request.session.get("events"):
             return _error(Unauthenticated("Not signed in."))
-        return JSONResponse(self._session_body(request))
+        return _json(self._session_body(request))
 
     async def close_session(self, request: Request) -> Response:
         """Sign out: forget the session."""
+        try:
+            self._check_origin(request, "application/json")
+        except DomainError as exc:
+            return _error(exc)
         request.session.clear()
-        return Response(status_code=204)
+        return Response(status_code=204, headers=NO_STORE)
 
     # --- events, topics, tables ----------------------------------------------
 
@@ -182,14 +208,12 @@ class ConsoleApi:
             specs = [TopicSpec(_str(t, "title", 120), _str(t, "brief", 2000, "")) for t in topics]
         else:
             raise InvalidPayload("topics: a list of {title, brief}.")
-        tables = data.get("tables", 0)
-        if not isinstance(tables, int) or isinstance(tables, bool):
-            raise InvalidPayload("tables: a number.")
+        tables = _int(data, "tables", 0, setup.MAX_TABLES, default=0)
         event_id = await setup.create_event(
             self.db, template, title=_str(data, "title", 200), topics=specs, tables=tables,
             venue=_str(data, "venue", 200, ""), date=_date(data.get("date")))
         request.session["events"] = sorted({*request.session.get("events", []), event_id})
-        return JSONResponse(await self._setup(event_id), status_code=201)
+        return _json(await self._setup(event_id), status_code=201)
 
     async def get_event(self, request: Request, event_id: str) -> Any:
         return await self._setup(event_id)
@@ -223,21 +247,18 @@ class ConsoleApi:
 
     async def add_tables(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"count", "number", "topic_id", "facilitator_name"})
-        count, number, topic_id = data.get("count", 1), data.get("number"), data.get("topic_id")
-        if any(v is not None and (not isinstance(v, int) or isinstance(v, bool))
-               for v in (count, number, topic_id)):
-            raise InvalidPayload("count, number and topic_id are numbers.")
+        count = _int(data, "count", 1, setup.MAX_TABLES, default=1)
+        number = _int(data, "number", 1, setup.MAX_TABLE_NUMBER)
+        topic_id = _topic_ref(data)
         await setup.add_tables(self.db, event_id, count=count, number=number, topic_id=topic_id,
                                facilitator_name=_opt(data, "facilitator_name", 80))
         return await self._setup(event_id)
 
     async def patch_table(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"number", "topic_id", "facilitator_name"})
-        for key in ("number", "topic_id"):
-            if key in data and not isinstance(data[key], int):
-                raise InvalidPayload(f"{key} is a number.")
         await setup.update_table(self.db, event_id, request.path_params["table_id"],
-                                 number=data.get("number"), topic_id=data.get("topic_id"),
+                                 number=_int(data, "number", 1, setup.MAX_TABLE_NUMBER),
+                                 topic_id=_topic_ref(data),
                                  facilitator_name=_opt(data, "facilitator_name", 80))
         return await self._setup(event_id)
 
@@ -292,11 +313,17 @@ class ConsoleApi:
         ]
 
 
+#: Fields that keep their line breaks; every other text field is one line.
+_MULTILINE = frozenset({"brief"})
+
+
 def _str(data: dict[str, Any], key: str, limit: int, default: str | None = None) -> str:
     value = data.get(key, default)
-    if not isinstance(value, str) or len(value) > limit or (default is None and not value.strip()):
+    if isinstance(value, str):
+        value = strip_controls(value, multiline=key in _MULTILINE)
+    if not isinstance(value, str) or len(value) > limit or (default is None and not value):
         raise InvalidPayload(f"{key}: text of at most {limit} characters is required.")
-    return value.strip()
+    return value
 
 
 def _opt(data: dict[str, Any], key: str, limit: int) -> str | None:
@@ -322,5 +349,31 @@ def _date(value: Any) -> str | None:
         raise InvalidPayload("date: YYYY-MM-DD.") from None
 
 
+def _int(data: dict[str, Any], key: str, low: int, high: int,
+         default: int | None = None) -> int | None:
+    """A whole number from ``low`` to ``high`` (or ``default`` when absent)."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidPayload(f"{key}: a whole number from {low:,} to {high:,}.")
+    return value
+
+
+def _topic_ref(data: dict[str, Any]) -> int | None:
+    """A topic id from the body: one beyond any stored id names no topic."""
+    value = data.get("topic_id")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidPayload("topic_id: a topic's id (a number).")
+    if not 0 < value <= MAX_DB_INT:
+        raise NotFound("There is no such topic in this event.")
+    return value
+
+
 def _topic_id(request: Request) -> int:
-    return int(request.path_params["topic_id"])
+    topic_id = int(request.path_params["topic_id"])
+    if topic_id > MAX_DB_INT:
+        raise NotFound("There is no such topic in this event.")
+    return topic_id

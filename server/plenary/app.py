@@ -65,7 +65,7 @@ class Plenary:
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
-        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))
+        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http, config.public_url))
 
 
 def create_app(config: Config) -> Plenary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from .store import Database
 from .store import queries as q
 
 MAX_TABLES = 1000
+MAX_TABLE_NUMBER = 10_000
 
 
 def template_files(directory: Path) -> list[Path]:
@@ -25,14 +27,24 @@ def template_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.toml"))
 
 
+#: What a template may be called: its file name without ``.toml`` (and its ``name``
+#: key). Checked before any path is built, so a name can never reach outside the
+#: templates folder ("../pyproject", "/etc/passwd").
+TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
 def load_template(directory: Path, name: str) -> Template:
-    """Load and validate the template ``name`` from ``directory``."""
+    """Load and validate the template ``name`` from ``directory``.
+
+    Errors name the file (``alchemy.toml``), never where the server keeps it.
+    """
     path = directory / f"{name}.toml"
-    if not path.is_file():
+    if not TEMPLATE_NAME.fullmatch(name) or not path.is_file():
         known = ", ".join(p.stem for p in template_files(directory)) or "none"
-        raise TemplateError(f"There is no template called {name!r} (known: {known}).",
+        raise TemplateError(f"There is no template called {name[:40]!r} (known: {known}).",
                             code="unknown_template")
-    return parse_template(path.read_text(encoding="utf-8"), source=str(path), expected_name=name)
+    return parse_template(path.read_text(encoding="utf-8"), source=path.name,
+                          expected_name=name)
 
 
 def read_topics_file(path: Path) -> list[str]:
@@ -244,7 +256,7 @@ async def add_tables(db: Database, event_id: str, *, count: int = 1, number: int
             raise InvalidPayload(f"An event has at most {MAX_TABLES} tables.")
         first = max((t["number"] for t in tables), default=0) + 1
         if number is not None:
-            if count != 1 or not 1 <= number <= 10_000:
+            if count != 1 or not 1 <= number <= MAX_TABLE_NUMBER:
                 raise InvalidPayload("Give one table a number from 1 to 10,000.")
             if number in {t["number"] for t in tables}:
                 raise Conflict(f"Another table already has the number {number}.",
@@ -269,7 +281,7 @@ async def update_table(db: Database, event_id: str, table_id: str, *,
         if number is not None or topic_id is not None:
             await _draft(conn, event_id, "renumber tables or change their topics")
         if number is not None:
-            if not 1 <= number <= 10_000:
+            if not 1 <= number <= MAX_TABLE_NUMBER:
                 raise InvalidPayload("Table numbers run from 1 to 10,000.")
             values["number"] = number
         if topic_id is not None:

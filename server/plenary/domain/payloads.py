@@ -232,6 +232,16 @@ def clean_text(text: str, *, limit: int, what: str = "note") -> str:
     return text
 
 
+def strip_controls(text: str, *, multiline: bool = False) -> str:
+    """NFC text without control characters; one line with single spaces unless ``multiline``.
+
+    For what organisers type (titles, venues, topics, briefs, names): a control
+    character has no business there and breaks XML-based exports and terminals.
+    """
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text.replace("\r\n", "\n")))
+    return text.strip() if multiline else " ".join(text.split())
+
+
 def clean_name(name: str | None) -> str | None:
     """A display name, trimmed to something that fits on a note, or None for anonymous."""
     if name is None:
