@@ -22,6 +22,7 @@ from .domain.errors import Conflict, IllegalMove, InvalidPayload, NotFound, Unau
 from .domain.model import EventState, TableState
 from .domain.payloads import (
     GROUP_LABEL_MAX,
+    SUMMARY_BYTES_CEILING,
     SUMMARY_CEILING,
     BoardLock,
     GroupDelete,
@@ -46,6 +47,7 @@ from .domain.payloads import (
     TimerSet,
     VoteAdd,
     VoteRemove,
+    check_length,
     clean_name,
     clean_text,
 )
@@ -249,6 +251,7 @@ class Board:
         _participant(actor, Action.EDIT_OWN_NOTE)
         async with self.db.write() as conn:
             scope = await self._scope(conn, actor, actor.table_id)
+            text = clean_text(p.text, limit=scope.event.template.note_max_length)
             note = await q.note_row(conn, p.id)
             rules_board.check_own_note(note, actor.participant_id, actor.table_id)
             assert note is not None
@@ -256,7 +259,6 @@ class Board:
             rules_board.check_not_hidden(note)
             _check_unlocked(scope, "change a note")
             rules.check_category(scope.event.template, scope.table, p.category)
-            text = clean_text(p.text, limit=scope.event.template.note_max_length)
             if text == note["text"] and p.category == note["category"]:
                 return Outcome({"seq": scope.row["seq"], "note": note_out(note),
                                 "unchanged": True}, actor.event_id)
@@ -451,9 +453,8 @@ class Board:
     async def set_summary(self, session: Session, p: SummarySet) -> Outcome:
         """The facilitator's summary of a stage; saved as they type."""
         actor = session.actor
-        if len(p.text) > SUMMARY_CEILING:
-            raise InvalidPayload(f"The summary is over {SUMMARY_CEILING} characters.",
-                                 code="text_too_long")
+        check_length(p.text, limit=SUMMARY_CEILING, what="summary",
+                     byte_limit=SUMMARY_BYTES_CEILING)
         async with self.db.write() as conn:
             scope = await self._staff_scope(conn, actor, p.table)
             rules.require_live(scope.event, "write the summary")
