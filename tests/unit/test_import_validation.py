@@ -71,10 +71,18 @@ def test_two_tables_with_one_join_code_are_refused():
         record.rows_from_record(broken(twin))
 
 
-def test_a_spotlight_keeps_no_copy_of_a_note():
-    rows = record.rows_from_record(broken(_set("event", spotlight={
-        "kind": "note", "id": "note00001", "note": {"text": "hidden words"}})))
-    assert rows.event["spotlight"] == {"kind": "note", "id": "note00001"}
+def test_a_note_spotlight_survives_only_for_a_public_note_it_matches():
+    def lit(note_change=None, copy_text="Hi"):
+        def change(d):
+            d["event"]["spotlight"] = {"kind": "note", "id": "note00001",
+                                       "note": {"id": "note00001", "text": copy_text}}
+            if note_change:
+                d["notes"][0].update(note_change)
+        return change
+    assert record.rows_from_record(broken(lit())).event["spotlight"]["id"] == "note00001"
+    # Hidden since, forged or stale: not on the big screen after an import.
+    for change in (lit({"hidden": True}), lit({"private": True}), lit(copy_text="forged")):
+        assert record.rows_from_record(broken(change)).event["spotlight"] is None
 
 
 def test_multi_line_text_keeps_its_lines():

@@ -77,6 +77,24 @@ def _check_spotlight(conn: Connection, event_id: str, kind: str,
     return note
 
 
+def spotlight_follows(conn: Connection, event_id: str, note: Row) -> dict[str, Any] | None:
+    """Keep the spotlight true to a note that just changed: the event's new state, or None.
+
+    The dashboard is projected and the event goes to every phone, so a note that
+    leaves the public board (hidden, deleted, merged away) leaves the spotlight
+    at once, and an edited one is shown as edited. None if it is not spotlighted.
+    """
+    row = load_event(conn, event_id)
+    spot = row["spotlight"]
+    if not spot or spot.get("kind") != "note" or spot.get("id") != note["id"]:
+        return None
+    public = (not note["hidden"] and not note["private"] and note["deleted_ms"] is None
+              and note["merged_into"] is None)
+    spotlight = {"kind": "note", "id": note["id"], "note": note_out(note)} if public else None
+    q.update_event(conn, event_id, spotlight=spotlight)
+    return event_out(row | {"spotlight": spotlight})
+
+
 def lock_board(conn: Connection, session: Session, p: BoardLock) -> Outcome:
     """Lock (or unlock) one table's board or every board: read, but no changes."""
     actor = session.actor

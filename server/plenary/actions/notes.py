@@ -23,6 +23,7 @@ from .common import (
     private_to,
     without_votes,
 )
+from .controls import spotlight_follows
 
 
 def post_note(conn: Connection, session: Session, p: NotePost) -> Outcome:
@@ -95,7 +96,8 @@ def edit_note(conn: Connection, session: Session, p: NoteEdit) -> Outcome:
     wire = without_votes(note_out(note))
     change = q.append_change(conn, actor.table_id, "note.edited", {"note": wire},
                              private_to=private_to(note))
-    return Outcome({"seq": change["seq"], "note": wire}, actor.event_id, [change])
+    return Outcome({"seq": change["seq"], "note": wire}, actor.event_id, [change],
+                   event=spotlight_follows(conn, actor.event_id, note))
 
 
 def delete_note(conn: Connection, session: Session, p: NoteRef) -> Outcome:
@@ -112,7 +114,9 @@ def delete_note(conn: Connection, session: Session, p: NoteRef) -> Outcome:
     rules_board.check_stage_open(scope.event, scope.table, note)
     rules_board.check_not_hidden(note)
     check_unlocked(scope, "delete a note")
-    q.update_note(conn, p.id, deleted_ms=q.now_ms())
+    note["deleted_ms"] = q.now_ms()
+    q.update_note(conn, p.id, deleted_ms=note["deleted_ms"])
     change = q.append_change(conn, actor.table_id, "note.deleted", {"id": p.id},
                              private_to=private_to(note))
-    return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+    return Outcome({"seq": change["seq"]}, actor.event_id, [change],
+                   event=spotlight_follows(conn, actor.event_id, note))

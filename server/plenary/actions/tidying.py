@@ -27,6 +27,7 @@ from ..domain.payloads import (
 from ..store import queries as q
 from ..wire import group_out, note_out
 from .common import Outcome, Row, Session, private_to, staff_scope, without_votes
+from .controls import spotlight_follows
 
 
 def star_note(conn: Connection, session: Session, p: NoteStar) -> Outcome:
@@ -53,7 +54,8 @@ def _flag(conn: Connection, session: Session, note_id: str, table_id: str | None
     if kind == "note.shown":  # participants removed it: give it back
         data["note"] = without_votes(note_out(note))
     change = q.append_change(conn, scope.row["id"], kind, data, private_to=private_to(note))
-    return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+    event = spotlight_follows(conn, actor.event_id, note) if column == "hidden" else None
+    return Outcome({"seq": change["seq"]}, actor.event_id, [change], event=event)
 
 
 def save_group(conn: Connection, session: Session, p: GroupSave) -> Outcome:
@@ -126,7 +128,9 @@ def merge_note(conn: Connection, session: Session, p: NoteMerge) -> Outcome:
     blind = rules_board.vote_counts_hidden(scope.event, scope.table)
     change = q.append_change(conn, table_id, "note.merged",
                              {"id": p.id, "into": p.into, "votes": None if blind else total})
-    return Outcome({"seq": change["seq"], "votes": total}, actor.event_id, [change])
+    event = spotlight_follows(conn, actor.event_id, source | {"merged_into": p.into})
+    return Outcome({"seq": change["seq"], "votes": total}, actor.event_id, [change],
+                   event=event)
 
 
 def set_summary(conn: Connection, session: Session, p: SummarySet) -> Outcome:

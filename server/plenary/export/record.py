@@ -197,9 +197,7 @@ def rows_from_record(data: Any) -> RecordRows:
         raise _bad(exc.message) from None
     for problem in position_problems("event", event, template):
         raise _bad(f"event.{problem}.")
-    if event["spotlight"] is not None:
-        # Only what the spotlight points at: a copied note would outlive hiding it.
-        event["spotlight"] = {k: event["spotlight"][k] for k in ("kind", "id")}
+
     parts: dict[str, list[dict[str, Any]]] = {}
     for part in LISTS:
         items = data[part]
@@ -211,12 +209,31 @@ def rows_from_record(data: Any) -> RecordRows:
                 raise _bad(f"{part}[{i}].{problem}.")
     _check_unique_codes(parts["tables"])
     _check_references(parts)
+    event["spotlight"] = _spotlight(event["spotlight"], parts["notes"])
     # What a record leaves out comes back as: no deletion, no name, this event.
     restored = {"event_id": event["id"], "deleted_ms": None, "display_name": None}
     for part, columns in NOT_RECORDED.items():
         for row in parts[part]:
             row.update({c: restored[c] for c in columns})
     return RecordRows(event=event, **parts)
+
+
+def _spotlight(spotlight: dict[str, Any] | None,
+               notes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A note spotlight only for a public note of the record, its copy matching it.
+
+    The dashboard shows the copy; one that is stale, forged, or of a note hidden
+    since must not reach the big screen, so such a spotlight is dropped.
+    """
+    if spotlight is None or spotlight["kind"] != "note":
+        return spotlight
+    note = next((n for n in notes if n["id"] == spotlight["id"]), None)
+    copy = spotlight.get("note")
+    if note is None or note["hidden"] or note["private"] or note["merged_into"] is not None \
+            or not isinstance(copy, dict) or copy.get("id") != note["id"] \
+            or copy.get("text") != note["text"]:
+        return None
+    return spotlight
 
 
 def _check_unique_codes(tables: list[dict[str, Any]]) -> None:
