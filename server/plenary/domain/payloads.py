@@ -314,12 +314,17 @@ def check_length(text: str, *, limit: int, what: str,
         )
 
 
+def normalise_text(text: str) -> str:
+    """User text as it is stored: NFC, no control characters, at most one blank line, trimmed."""
+    text = text.replace("\r\n", "\n").replace("\u2028", "\n")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def clean_text(text: str, *, limit: int, what: str = "note",
                byte_limit: int = TEXT_BYTES_CEILING) -> str:
     """Normalise user text (NFC, no control characters, trimmed) and enforce ``limit``."""
-    text = text.replace("\r\n", "\n").replace("\u2028", "\n")
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = normalise_text(text)
     if not text:
         raise InvalidPayload(f"Your {what} is empty. Write something first.", code="empty_text")
     check_length(text, limit=limit, what=what, byte_limit=byte_limit)

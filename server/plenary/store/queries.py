@@ -191,6 +191,20 @@ def changes_since(
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
+#: The changes that move a table (its stage, its step, the event's status).
+POSITION_KINDS = ("event.status", "stage.changed", "step.changed")
+
+
+def position_changes(conn: Connection, table_id: str) -> list[Row]:
+    """The table's moves in order: ``created_ms``, ``kind`` and ``data`` of each."""
+    stmt = (
+        sa.select(changes.c.created_ms, changes.c.kind, changes.c.data)
+        .where(changes.c.table_id == table_id, changes.c.kind.in_(POSITION_KINDS))
+        .order_by(changes.c.seq)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 def participant_by_key(conn: Connection, table_id: str, key_hash: str) -> Row | None:
     """The participant at this table holding this rejoin key, or None."""
     stmt = sa.select(participants).where(
