@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import cards, setup
+from . import cards, console_session, setup
 from .actions import setup as event_setup
 from .actions.transaction import read
 from .domain.credentials import is_admin_token, read_token, verify_token
@@ -31,7 +31,8 @@ from .store import queries as q
 #: Largest request body the API reads (a CSV of 100 topics with briefs fits easily).
 MAX_BODY = 512 * 1024
 
-Kick = Callable[[str, str], Awaitable[None]]
+#: Cuts off every connection that used a credential just replaced (role, scope id).
+Revoke = Callable[[Role, str], Awaitable[None]]
 Handler = Callable[[Request], Awaitable[Response]]
 
 _STATUS = {"invalid_payload": 400, "bad_csv": 400, "text_too_long": 400, "no_topics": 400,
@@ -61,12 +62,12 @@ class ConsoleApi:
     """The routes, over one database, secret and public base URL."""
 
     def __init__(self, db: Database, secret: bytes, links: Links, templates_dir: Any,
-                 kick_facilitators: Kick) -> None:
+                 revoke: Revoke) -> None:
         self.db = db
         self.secret = secret
         self.links = links
         self.templates_dir = templates_dir
-        self.kick_facilitators = kick_facilitators
+        self.revoke = revoke
 
     # --- plumbing ------------------------------------------------------------
 
@@ -76,17 +77,19 @@ class ConsoleApi:
             try:
                 if request.method != "GET":
                     self._check_origin(request, body or "application/json")
-                session = request.session
-                if not session.get("admin") and not session.get("events"):
-                    raise Unauthenticated("Open the console from your organiser link first.")
-                if admin and not session.get("admin"):
+                signed = await console_session.current(self.db, request.session)
+                if not signed.signed_in:
+                    raise Unauthenticated("Open the console from your organiser link first "
+                                          "(this sign-in has ended or its link was replaced).")
+                if admin and not signed.admin:
                     raise Forbidden("Only the server's admin link can do that.")
                 args: dict[str, Any] = {}
                 if event:
                     event_id = request.path_params["event_id"]
-                    if not session.get("admin") and event_id not in session.get("events", []):
+                    if not signed.admin and event_id not in signed.events:
                         raise Forbidden("This console is not signed in to that event.")
                     args["event_id"] = event_id
+                request.state.sign_in = signed
                 if request.method in ("POST", "PATCH"):
                     args["data"] = await self._body(request, body)
                 result = await fn(request, **args)
@@ -144,7 +147,7 @@ class ConsoleApi:
             if not isinstance(token, str) or len(token) > 200:
                 raise InvalidPayload("Send {\"token\": ...} from your link.")
             if is_admin_token(self.secret, token):
-                request.session["admin"] = True
+                await console_session.sign_in(self.db, request.session, admin=True)
             else:
                 claim = read_token(token)
                 if claim.role is not Role.ORGANISER:
@@ -154,21 +157,18 @@ class ConsoleApi:
                     raise Unauthenticated("This link's event no longer exists.",
                                           code="bad_token")
                 verify_token(self.secret, claim, event["organiser_gen"])
-                events = set(request.session.get("events", []))
-                request.session["events"] = sorted(events | {event["id"]})
+                await console_session.sign_in(self.db, request.session,
+                                              event=(event["id"], event["organiser_gen"]))
         except DomainError as exc:
             return _error(exc)
-        return _json(self._session_body(request))
-
-    def _session_body(self, request: Request) -> dict[str, Any]:
-        return {"admin": bool(request.session.get("admin")),
-                "events": request.session.get("events", [])}
+        return _json(_session_body(await console_session.current(self.db, request.session)))
 
     async def get_session(self, request: Request) -> Response:
         """Who this console is signed in as."""
-        if not request.session.get("admin") and not request.session.get("events"):
+        signed = await console_session.current(self.db, request.session)
+        if not signed.signed_in:
             return _error(Unauthenticated("Not signed in."))
-        return _json(self._session_body(request))
+        return _json(_session_body(signed))
 
     async def close_session(self, request: Request) -> Response:
         """Sign out: forget the session."""
@@ -176,7 +176,7 @@ class ConsoleApi:
             self._check_origin(request, "application/json")
         except DomainError as exc:
             return _error(exc)
-        request.session.clear()
+        await console_session.sign_out(self.db, request.session)
         return Response(status_code=204, headers=NO_STORE)
 
     # --- events, topics, tables ----------------------------------------------
@@ -194,11 +194,12 @@ class ConsoleApi:
 
     async def list_events(self, request: Request) -> Any:
         rows, counts = await read(self.db, _events_and_table_counts)
-        mine = set(request.session.get("events", []))
+        signed: console_session.SignIn = request.state.sign_in
+        mine = signed.events
         return [{"id": r["id"], "title": r["title"], "date": r["starts_on"],
                  "venue": r["venue"], "status": r["status"], "template": r["template_name"],
                  "tables": counts[r["id"]]}
-                for r in rows if request.session.get("admin") or r["id"] in mine]
+                for r in rows if signed.admin or r["id"] in mine]
 
     async def create_event(self, request: Request, data: dict[str, Any]) -> Any:
         template = setup.load_template(self.templates_dir, _str(data, "template", 40))
@@ -213,7 +214,7 @@ class ConsoleApi:
         event_id = await event_setup.create_event(
             self.db, template, title=_str(data, "title", 200), topics=specs, tables=tables,
             venue=_str(data, "venue", 200, ""), date=_date(data.get("date")))
-        request.session["events"] = sorted({*request.session.get("events", []), event_id})
+        await console_session.sign_in(self.db, request.session, event=(event_id, 0))
         return _json(await self._setup(event_id), status_code=201)
 
     async def get_event(self, request: Request, event_id: str) -> Any:
@@ -273,8 +274,22 @@ class ConsoleApi:
         what = _str(data, "what", 40)
         table_id = request.path_params["table_id"]
         await event_setup.regenerate(self.db, event_id, table_id, what)
-        if what == "facilitator_link":
-            await self.kick_facilitators(table_id, "credential_replaced")
+        # Whoever joined or opened the table with the old code or link is cut off.
+        await self.revoke(Role.FACILITATOR if what == "facilitator_link" else Role.PARTICIPANT,
+                          table_id)
+        return await self._setup(event_id)
+
+    async def regenerate_link(self, request: Request, event_id: str,
+                              data: dict[str, Any]) -> Any:
+        """Replace the event's organiser or dashboard link; everyone using the old one is
+        cut off (consoles signed in with it too), except this console, which moves on."""
+        _only(data, {"what"})
+        what = _str(data, "what", 40)
+        gen = await event_setup.regenerate_link(self.db, event_id, what)
+        if what == "organiser_link":
+            await console_session.sign_in(self.db, request.session, event=(event_id, gen))
+        await self.revoke(Role.ORGANISER if what == "organiser_link" else Role.DASHBOARD,
+                          event_id)
         return await self._setup(event_id)
 
     async def cards_page(self, request: Request, event_id: str) -> Response:
@@ -309,6 +324,7 @@ class ConsoleApi:
             Route(ev + "/tables/{table_id}", g(self.patch_table), methods=["PATCH"]),
             Route(ev + "/tables/{table_id}", g(self.delete_table), methods=["DELETE"]),
             Route(ev + "/tables/{table_id}/regenerate", g(self.regenerate), methods=["POST"]),
+            Route(ev + "/regenerate", g(self.regenerate_link), methods=["POST"]),
             Route("/events/{event_id}/cards", g(self.cards_page), methods=["GET"]),
             Route("/events/{event_id}/facilitators", g(self.facilitators_page),
                   methods=["GET"]),
@@ -330,6 +346,10 @@ def _str(data: dict[str, Any], key: str, limit: int, default: str | None = None)
 
 def _opt(data: dict[str, Any], key: str, limit: int) -> str | None:
     return _str(data, key, limit, "") if key in data and data[key] is not None else None
+
+
+def _session_body(signed: console_session.SignIn) -> dict[str, Any]:
+    return {"admin": signed.admin, "events": sorted(signed.events)}
 
 
 def _only(data: dict[str, Any], allowed: set[str]) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..domain.controls import check_not_locked
-from ..domain.errors import InvalidPayload, NotFound
+from ..domain.errors import InvalidPayload, NotFound, Unauthenticated
 from ..domain.model import EventState, TableState, event_state, table_state
-from ..domain.permissions import Action, Actor, authorize
+from ..domain.permissions import Action, Actor, Role, authorize
 from ..store import queries as q
 from ..wire import change_out
 
@@ -38,6 +38,37 @@ class Session:
 
     actor: Actor
     name: str | None = None
+    #: The credential it connected with, as :func:`credential_of` states it (a link's
+    #: generation, a table's join code); None for the server's own sessions.
+    credential: str | None = None
+
+
+def credential_of(role: Role, event: Row | None, table: Row | None) -> str | None:
+    """The current credential of ``role`` for this event or table (None if it is gone)."""
+    if role is Role.PARTICIPANT:
+        return None if table is None else f"code:{table['join_code']}"
+    if role is Role.FACILITATOR:
+        return None if table is None else f"gen:{table['facilitator_gen']}"
+    if event is None:
+        return None
+    return f"gen:{event['organiser_gen' if role is Role.ORGANISER else 'dashboard_gen']}"
+
+
+def check_credential(conn: Connection, session: Session) -> None:
+    """Refuse a connection whose link or join code was replaced after it connected.
+
+    Checked inside every action's transaction, so it holds on whichever process
+    the connection is, whether or not that process saw the replacement happen.
+    """
+    if session.credential is None:
+        return
+    actor = session.actor
+    table = q.table_row(conn, actor.table_id) if actor.table_id is not None else None
+    event = q.event_row(conn, actor.event_id) if table is None else None
+    if credential_of(actor.role, event, table) != session.credential:
+        raise Unauthenticated(
+            "The link or join code this screen was opened with has been replaced. Ask "
+            "the organiser for the new one.", code="credential_replaced")
 
 
 @dataclass(frozen=True, slots=True)

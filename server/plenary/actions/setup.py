@@ -230,6 +230,26 @@ async def regenerate(db: Database, event_id: str, table_id: str, what: str) -> N
     await write_path(db).run(body)
 
 
+#: The event-wide links that can be replaced, and the generation column of each.
+EVENT_LINKS = {"organiser_link": "organiser_gen", "dashboard_link": "dashboard_gen"}
+
+
+async def regenerate_link(db: Database, event_id: str, what: str) -> int:
+    """Replace the event's organiser or dashboard link; returns its new generation."""
+    column = EVENT_LINKS.get(what)
+    if column is None:
+        raise InvalidPayload("Replace 'organiser_link' or 'dashboard_link'.")
+
+    def body(conn: Connection) -> int:
+        event = q.event_row(conn, event_id)
+        if event is None:
+            raise NotFound("There is no such event.")
+        gen = event[column] + 1
+        q.update_event(conn, event_id, **{column: gen})
+        return gen
+    return await write_path(db).run(body)
+
+
 def _name(name: str | None) -> str | None:
     name = " ".join((name or "").split())[:80]
     return name or None

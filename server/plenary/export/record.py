@@ -90,6 +90,7 @@ NOT_RECORDED: dict[str, dict[str, str]] = {
 #: The store's tables a record leaves out altogether.
 NOT_RECORDED_TABLES = {
     "changes": "the log live pages replay; it starts again after an import",
+    "console_sessions": "who is signed in to a console here: a server's, not an event's",
 }
 
 #: Which store table each part of a record fills.
