@@ -84,27 +84,35 @@ class Scope:
         return table_state(self.row)
 
 
-def load_scope(conn: Connection, actor: Actor, table_id: str) -> Scope:
-    """The actor's event and one of its tables (NotFound if the table is not the event's)."""
-    event = q.event_row(conn, actor.event_id)
-    row = q.table_row(conn, table_id)
+def load_scope(conn: Connection, actor: Actor, table_id: str, *,
+               event_lock: q.Lock = "share") -> Scope:
+    """The actor's event and one of its tables, locked for the rest of the transaction.
+
+    Every read-then-write takes its locks here, always event before table, so
+    that on PostgreSQL two actions on one table run one after the other (a vote
+    limit, a step move) and an event-wide move waits for the table actions in
+    flight (and they for it). NotFound if the table is not the event's.
+    """
+    event = q.event_row(conn, actor.event_id, lock=event_lock)
+    row = q.table_row(conn, table_id, lock="update")
     if event is None or row is None or row["event_id"] != actor.event_id:
         raise NotFound("There is no such table in this event.")
     return Scope(event_state(event), row, event_locked=event["locked"])
 
 
-def staff_scope(conn: Connection, actor: Actor, table_id: str | None) -> Scope:
+def staff_scope(conn: Connection, actor: Actor, table_id: str | None, *,
+                event_lock: q.Lock = "share") -> Scope:
     """The table a facilitator (theirs) or the organiser (named) is acting on."""
     table_id = table_id or actor.table_id
     if table_id is None:
         raise InvalidPayload("Say which table (the 'table' field).")
     authorize(actor, Action.RUN_TABLE, event_id=actor.event_id, table_id=table_id)
-    return load_scope(conn, actor, table_id)
+    return load_scope(conn, actor, table_id, event_lock=event_lock)
 
 
 def load_event(conn: Connection, event_id: str) -> Row:
-    """The event's row (NotFound if it is gone)."""
-    row = q.event_row(conn, event_id)
+    """The event's row, locked for an event-wide change (NotFound if it is gone)."""
+    row = q.event_row(conn, event_id, lock="update")
     if row is None:
         raise NotFound("This event no longer exists.")
     return row

@@ -25,17 +25,18 @@ from .common import (
     private_to,
     without_votes,
 )
-from .controls import spotlight_follows
+from .controls import spotlight_follows, spotlight_lock
 
 
 def post_note(conn: Connection, session: Session, p: NotePost) -> Outcome:
     """Add a participant's note; a retry with the same id returns the first result."""
     actor = session.actor
     participant(actor, Action.POST_NOTE, p.table)
+    # Locked first: a retry racing its original then finds the note, not a clash.
+    scope = load_scope(conn, actor, actor.table_id)
     existing = q.note_row(conn, p.id)
     if existing is not None:
         return _repeat_post(actor, existing, p)
-    scope = load_scope(conn, actor, actor.table_id)
     event, table = scope.event, scope.table
     late = rules.check_can_post(event, table, queued=p.queued)
     if not late:
@@ -109,7 +110,8 @@ def edit_note(conn: Connection, session: Session, p: NoteEdit) -> Outcome:
     """A participant rewrites their own note while its stage is open."""
     actor = session.actor
     participant(actor, Action.EDIT_OWN_NOTE)
-    scope = load_scope(conn, actor, actor.table_id)
+    scope = load_scope(conn, actor, actor.table_id,
+                       event_lock=spotlight_lock(conn, actor.event_id, p.id))
     text = clean_text(p.text, limit=scope.event.template.note_max_length)
     note = q.note_row(conn, p.id)
     rules_board.check_own_note(note, actor.participant_id, actor.table_id)
@@ -134,7 +136,8 @@ def delete_note(conn: Connection, session: Session, p: NoteRef) -> Outcome:
     """A participant takes back their own note while its stage is open."""
     actor = session.actor
     participant(actor, Action.EDIT_OWN_NOTE, p.table)
-    scope = load_scope(conn, actor, actor.table_id)
+    scope = load_scope(conn, actor, actor.table_id,
+                       event_lock=spotlight_lock(conn, actor.event_id, p.id))
     note = q.note_row(conn, p.id)
     if note is not None and note["deleted_ms"] is not None \
             and note["participant_id"] == actor.participant_id:

@@ -27,7 +27,7 @@ from ..domain.payloads import (
 from ..store import queries as q
 from ..wire import group_out, note_out
 from .common import Outcome, Row, Session, private_to, staff_scope, without_votes
-from .controls import spotlight_follows
+from .controls import spotlight_follows, spotlight_lock
 
 
 def star_note(conn: Connection, session: Session, p: NoteStar) -> Outcome:
@@ -44,7 +44,8 @@ def hide_note(conn: Connection, session: Session, p: NoteHide) -> Outcome:
 def _flag(conn: Connection, session: Session, note_id: str, table_id: str | None, column: str,
           value: bool, kind: str) -> Outcome:
     actor = session.actor
-    scope = staff_scope(conn, actor, table_id)
+    lock = spotlight_lock(conn, actor.event_id, note_id) if column == "hidden" else "share"
+    scope = staff_scope(conn, actor, table_id, event_lock=lock)
     note = rules_board.check_table_note(q.note_row(conn, note_id), scope.row["id"])
     if note[column] == value:
         return Outcome({"seq": scope.row["seq"], "unchanged": True}, actor.event_id)
@@ -116,7 +117,8 @@ def delete_group(conn: Connection, session: Session, p: GroupDelete) -> Outcome:
 def merge_note(conn: Connection, session: Session, p: NoteMerge) -> Outcome:
     """Fold a duplicate into another note; its votes carry over."""
     actor = session.actor
-    scope = staff_scope(conn, actor, p.table)
+    scope = staff_scope(conn, actor, p.table,
+                        event_lock=spotlight_lock(conn, actor.event_id, p.id))
     table_id = scope.row["id"]
     rules.require_live(scope.event, "merge notes")
     source = rules_board.check_table_note(q.note_row(conn, p.id), table_id)
