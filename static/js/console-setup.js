@@ -244,7 +244,12 @@ function wire() {
                                   ["l-dashboard-replace", "dashboard_link", "dashboard"]]) {
     $(btn).addEventListener("click", async () => {
       if (!confirm(`Replace the ${who} link? The old one stops working at once and every screen that opened it is disconnected.`)) return;
-      await send("POST", "/regenerate", { what }, $("links-status"), `The ${who} link was replaced: share the new one.`);
+      const data = await send("POST", "/regenerate", { what }, $("links-status"), `The ${who} link was replaced: share the new one.`);
+      if (data && what === "organiser_link") {
+        // This console's own socket used the old link: open the new one (same session).
+        const next = new URL(data.links.organiser_url);
+        if (next.pathname === location.pathname) { location.hash = next.hash; location.reload(); } else location.assign(next);
+      }
     });
   }
 
