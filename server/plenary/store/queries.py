@@ -37,13 +37,15 @@ def now_ms() -> int:
 
 #: How a write transaction locks a row it reads before it writes (PostgreSQL;
 #: SQLite's BEGIN IMMEDIATE already holds the whole database). "share" lets many
-#: table actions read the event at once while keeping an event-wide change out.
+#: table actions read the event at once while keeping an event-wide change out;
+#: "update" is FOR NO KEY UPDATE, which still lets rows referring to this one be
+#: inserted meanwhile (a participant joining the table).
 Lock = Literal["update", "share"] | None
 
 
 def _locked(stmt: sa.Select[Any], lock: Lock) -> sa.Select[Any]:
     if lock == "update":
-        return stmt.with_for_update()
+        return stmt.with_for_update(key_share=True)
     if lock == "share":
         return stmt.with_for_update(read=True)
     return stmt
