@@ -80,6 +80,13 @@ def _check_spotlight(conn: Connection, event_id: str, kind: str,
     return note
 
 
+def spotlights_note(conn: Connection, event_id: str, note_id: str) -> bool:
+    """Whether the event's spotlight is on this note (a read without a lock)."""
+    row = q.event_row(conn, event_id)
+    spot = row["spotlight"] if row else None
+    return bool(spot) and spot.get("kind") == "note" and spot.get("id") == note_id
+
+
 def spotlight_lock(conn: Connection, event_id: str, note_id: str) -> q.Lock:
     """How a change to this note must lock its event: for update if it is spotlighted.
 
@@ -87,10 +94,7 @@ def spotlight_lock(conn: Connection, event_id: str, note_id: str) -> q.Lock:
     takes the event's lock for update first (event before table, as every action
     does), instead of upgrading a shared lock while holding the table's.
     """
-    row = q.event_row(conn, event_id)
-    spot = row["spotlight"] if row else None
-    named = bool(spot) and spot.get("kind") == "note" and spot.get("id") == note_id
-    return "update" if named else "share"
+    return "update" if spotlights_note(conn, event_id, note_id) else "share"
 
 
 def spotlight_follows(conn: Connection, event_id: str, note: Row) -> dict[str, Any] | None:
