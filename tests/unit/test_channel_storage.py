@@ -18,6 +18,11 @@ class Disk:
     def __init__(self) -> None:
         self.full = True
 
+    class writes:  # stands in for the write path's on_commit hook
+        @staticmethod
+        def on_commit(_: Any) -> None:
+            return None
+
     def __getattr__(self, name: str) -> Any:
         async def act(*_: Any) -> Outcome:
             if self.full:

@@ -1,14 +1,17 @@
 """Socket.io handlers: authenticate on connect, check every event, ack after commit.
 
 Each handler parses its payload, calls one action in ``plenary.actions`` (which
-commits), broadcasts the committed changes, and returns the acknowledgement.
+commits through the write path), and returns the acknowledgement; the write
+path hands every committed outcome to :meth:`Channel.publish`, in commit order.
 Errors become ``{"ok": false, "error": {"code", "message"}}``; nothing a client
 sends can take the server down for anyone else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -197,10 +200,17 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.joins = JoinLimiter(join_store or MemoryWindowStore())
         self.storage_full = False
         self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
+        # Broadcasts leave in commit order: the write path hands each committed
+        # outcome over before answering its caller, and one task sends them.
+        self._outbox: deque[tuple[Outcome, asyncio.Future[None]]] = deque()
+        self._sending: dict[int, asyncio.Future[None]] = {}
+        self._publisher: asyncio.Task[None] | None = None
+        actions.writes.on_commit(self._committed)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         handlers: dict[str, tuple[type[BaseModel], Handler]] = {
@@ -298,6 +308,8 @@ class Channel:
                 payload = parse(model, data, what=name)
                 result = await fn(conn.session, payload)
             except DomainError as exc:
+                if exc.code == "credential_replaced":
+                    await self._cut_off(sid, exc)
                 return _error(exc.as_dict())
             except OperationalError as exc:
                 if "full" not in str(exc.orig).lower():
@@ -310,7 +322,11 @@ class Channel:
                 return _error(SERVER_ERROR)
             if isinstance(result, Outcome):
                 self._storage_state(full=False)
-                await self.publish(result)
+                # Committed and queued to broadcast: the change goes out before its
+                # ack, so a client never holds an ack for a change it has not seen.
+                sent = self._sending.get(id(result))
+                if sent is not None:
+                    await sent
                 return {"ok": True, **result.ack}
             if name == "sync":
                 result = self._with_presence(conn.session, result)
@@ -390,15 +406,35 @@ class Channel:
         elif refusal.code == "bad_packet":
             await self.sio.emit("refused", answer["error"], to=sid)
 
-    async def kick_facilitators(self, table_id: str, code: str) -> None:
-        """Disconnect the table's facilitator screens (their link was replaced)."""
-        for sid, conn in list(self.connections.items()):
-            actor = conn.session.actor
-            if actor.role is Role.FACILITATOR and actor.table_id == table_id:
-                await self.sio.emit("kicked", {"code": code, "message":
-                                    "This facilitator link was replaced by the organiser. "
-                                    "Ask them for the new one."}, to=sid)
-                await self.sio.disconnect(sid)
+    async def revoke(self, role: Role, scope_id: str) -> None:
+        """Cut off every connection that used a credential just replaced.
+
+        Everyone who holds one credential shares one room (a table's phones, its
+        facilitator screens, an event's consoles, its dashboards). ``kicked`` goes to
+        that room on every process, the room is closed on every process (so no more
+        broadcasts reach it), and this process's members are disconnected. A member
+        on another process that ignores ``kicked`` is refused on its next action,
+        which checks the credential against the store (and is then disconnected).
+        """
+        room = _CREDENTIAL_ROOM[role](scope_id)
+        local = [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+        await self.sio.emit("kicked", {"code": "credential_replaced",
+                                       "message": _REPLACED[role]}, to=room)
+        await self.sio.close_room(room)
+        for sid in local:
+            await self.sio.disconnect(sid)
+
+    async def _cut_off(self, sid: str, exc: DomainError) -> None:
+        # A connection whose credential was replaced while it was on another
+        # process: it hears why, then goes (after this refusal's ack is sent).
+        await self.sio.emit("kicked", exc.as_dict(), to=sid)
+        task = asyncio.create_task(self._disconnect_soon(sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _disconnect_soon(self, sid: str) -> None:
+        await asyncio.sleep(0)  # let the refusal's ack go out first
+        await self.sio.disconnect(sid)
 
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
@@ -411,6 +447,29 @@ class Channel:
             return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
                                           for t in result["tables"]}}
         return result
+
+    def _committed(self, result: Any) -> None:
+        if not isinstance(result, Outcome) or not (result.changes or result.event):
+            return
+        loop = asyncio.get_running_loop()
+        sent = self._sending[id(result)] = loop.create_future()
+        self._outbox.append((result, sent))
+        if self._publisher is None:
+            self._publisher = loop.create_task(self._publish_all())
+
+    async def _publish_all(self) -> None:
+        try:
+            while self._outbox:
+                outcome, sent = self._outbox.popleft()
+                try:
+                    await self.publish(outcome)
+                except Exception:
+                    log.exception("broadcast failed")
+                finally:
+                    del self._sending[id(outcome)]
+                    sent.set_result(None)
+        finally:
+            self._publisher = None
 
     async def publish(self, outcome: Outcome) -> None:
         """Send committed changes to everyone who may see them, in their form for each."""
@@ -437,6 +496,22 @@ class Channel:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+
+#: The room of everyone who holds one credential, by the role it is for.
+_CREDENTIAL_ROOM: dict[Role, Callable[[str], str]] = {
+    Role.PARTICIPANT: table_room, Role.FACILITATOR: facilitator_room,
+    Role.ORGANISER: organiser_room, Role.DASHBOARD: dashboard_room,
+}
+
+_REPLACED = {
+    Role.PARTICIPANT: "This table's join code was replaced by the organiser. Ask your "
+                      "facilitator for the new code.",
+    Role.FACILITATOR: "This facilitator link was replaced by the organiser. Ask them for "
+                      "the new one.",
+    Role.ORGANISER: "This organiser link was replaced. Open the console from the new link.",
+    Role.DASHBOARD: "This dashboard link was replaced. Open the new dashboard link.",
+}
 
 
 def _rooms(session: Session) -> list[str]:

@@ -19,6 +19,7 @@ from ..domain.board import CHANGE_TYPES
 from .schema import (
     board_tables,
     changes,
+    console_sessions,
     events,
     note_groups,
     notes,
@@ -38,13 +39,15 @@ def now_ms() -> int:
 
 #: How a write transaction locks a row it reads before it writes (PostgreSQL;
 #: SQLite's BEGIN IMMEDIATE already holds the whole database). "share" lets many
-#: table actions read the event at once while keeping an event-wide change out.
+#: table actions read the event at once while keeping an event-wide change out;
+#: "update" is FOR NO KEY UPDATE, which still lets rows referring to this one be
+#: inserted meanwhile (a participant joining the table).
 Lock = Literal["update", "share"] | None
 
 
 def _locked(stmt: sa.Select[Any], lock: Lock) -> sa.Select[Any]:
     if lock == "update":
-        return stmt.with_for_update()
+        return stmt.with_for_update(key_share=True)
     if lock == "share":
         return stmt.with_for_update(read=True)
     return stmt
@@ -126,15 +129,37 @@ def update_event(conn: Connection, event_id: str, **values: Any) -> None:
     conn.execute(sa.update(events).where(events.c.id == event_id).values(**values))
 
 
-def set_tables_position(
-    conn: Connection, event_id: str, *, stage_index: int, step_index: int
-) -> None:
-    """Move every table of the event to the given stage and step (the lockstep move)."""
-    conn.execute(
+def move_tables(conn: Connection, event_id: str, *, stage_index: int, step_index: int,
+                two_changes: frozenset[str]) -> dict[str, int]:
+    """Move every table of the event (the lockstep move) and take its numbers for the
+    change(s) the move logs: two for the tables in ``two_changes``, one for the rest.
+
+    One UPDATE ... RETURNING for the whole event; returns each table's last number.
+    """
+    step = 2 if two_changes else 1
+    bump: Any = sa.case((board_tables.c.id.in_(two_changes), step), else_=1) \
+        if two_changes else 1
+    result = conn.execute(
         sa.update(board_tables)
         .where(board_tables.c.event_id == event_id)
-        .values(stage_index=stage_index, step_index=step_index, ready=False)
+        .values(stage_index=stage_index, step_index=step_index, ready=False,
+                seq=board_tables.c.seq + bump)
+        .returning(board_tables.c.id, board_tables.c.seq)
     )
+    return {table_id: int(seq) for table_id, seq in result.all()}
+
+
+def insert_changes(conn: Connection, rows: list[Row]) -> None:
+    """Log many changes (numbers already taken) in one multi-row INSERT."""
+    if rows:
+        conn.execute(sa.insert(changes), rows)
+
+
+def change_row(table_id: str, seq: int, kind: str, data: dict[str, Any],
+               private_to: str | None = None, at: int | None = None) -> Row:
+    """A change log row, ready for :func:`insert_changes`."""
+    return {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
+            "created_ms": at if at is not None else now_ms(), "private_to": private_to}
 
 
 def set_table_step(conn: Connection, table_id: str, step_index: int) -> None:
@@ -222,6 +247,20 @@ def changes_since(
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
+#: The changes that move a table (its stage, its step, the event's status).
+POSITION_KINDS = ("event.status", "stage.changed", "step.changed")
+
+
+def position_changes(conn: Connection, table_id: str) -> list[Row]:
+    """The table's moves in order: ``created_ms``, ``kind`` and ``data`` of each."""
+    stmt = (
+        sa.select(changes.c.created_ms, changes.c.kind, changes.c.data)
+        .where(changes.c.table_id == table_id, changes.c.kind.in_(POSITION_KINDS))
+        .order_by(changes.c.seq)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 def participant_by_key(conn: Connection, table_id: str, key_hash: str) -> Row | None:
     """The participant at this table holding this rejoin key, or None."""
     stmt = sa.select(participants).where(
@@ -281,14 +320,18 @@ def update_note(conn: Connection, note_id: str, **values: Any) -> None:
     conn.execute(sa.update(notes).where(notes.c.id == note_id).values(**values))
 
 
-def tables_with_private_notes(conn: Connection, event_id: str) -> list[Row]:
-    """The event's tables that have notes still private (to reveal on a stage move)."""
+def reveal_event_notes(conn: Connection, event_id: str) -> list[Row]:
+    """Make every private note of the event visible to all (a stage move), in one
+    statement; returns the notes it changed."""
     stmt = (
-        sa.select(board_tables.c.id, board_tables.c.stage_index).distinct()
-        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
-        .where(board_tables.c.event_id == event_id, notes.c.private.is_(True))
+        sa.update(notes)
+        .where(notes.c.private.is_(True),
+               notes.c.table_id.in_(sa.select(board_tables.c.id)
+                                    .where(board_tables.c.event_id == event_id)))
+        .values(private=False)
+        .returning(*notes.c)
     )
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def reveal_notes(conn: Connection, table_id: str, stage_index: int) -> list[Row]:
@@ -318,6 +361,19 @@ def vote_counts(conn: Connection, table_id: str) -> dict[str, int]:
     stmt = (sa.select(votes.c.note_id, sa.func.count()).where(votes.c.table_id == table_id)
             .group_by(votes.c.note_id))
     return {note_id: n for note_id, n in (conn.execute(stmt)).all()}
+
+
+def count_votes_of(conn: Connection, participant_id: str, stage_index: int) -> int:
+    """How many dots a participant has placed in one stage (one indexed count)."""
+    stmt = sa.select(sa.func.count()).select_from(votes).where(
+        votes.c.participant_id == participant_id, votes.c.stage_index == stage_index)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def count_votes_on(conn: Connection, note_id: str) -> int:
+    """How many dots one note has (one indexed count)."""
+    stmt = sa.select(sa.func.count()).select_from(votes).where(votes.c.note_id == note_id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def votes_of(conn: Connection, participant_id: str, stage_index: int) -> list[Row]:
@@ -527,3 +583,36 @@ def delete_table(conn: Connection, table_id: str) -> None:
     """Remove a table and what hangs off it (a draft table has nothing but its log)."""
     conn.execute(sa.delete(changes).where(changes.c.table_id == table_id))
     conn.execute(sa.delete(board_tables).where(board_tables.c.id == table_id))
+
+
+# --- console sign-ins ----------------------------------------------------------
+
+def insert_console_session(conn: Connection, id_hash: str, created_ms: int) -> None:
+    """Record a console sign-in (by the hash of the id its cookie carries)."""
+    conn.execute(sa.insert(console_sessions).values(id_hash=id_hash, created_ms=created_ms))
+
+
+def console_session_exists(conn: Connection, id_hash: str, since_ms: int) -> bool:
+    """Whether this sign-in is still open (not signed out, not older than ``since_ms``)."""
+    stmt = sa.select(console_sessions.c.id_hash).where(
+        console_sessions.c.id_hash == id_hash, console_sessions.c.created_ms >= since_ms)
+    return conn.execute(stmt).first() is not None
+
+
+def delete_console_sessions(conn: Connection, *, id_hash: str | None = None,
+                            before_ms: int | None = None) -> None:
+    """Sign one console out (``id_hash``), or forget every sign-in older than ``before_ms``."""
+    stmt = sa.delete(console_sessions)
+    if id_hash is not None:
+        stmt = stmt.where(console_sessions.c.id_hash == id_hash)
+    if before_ms is not None:
+        stmt = stmt.where(console_sessions.c.created_ms < before_ms)
+    conn.execute(stmt)
+
+
+def organiser_gens(conn: Connection, event_ids: list[str]) -> dict[str, int]:
+    """The current organiser-link generation of each of these events (gone ones left out)."""
+    if not event_ids:
+        return {}
+    stmt = sa.select(events.c.id, events.c.organiser_gen).where(events.c.id.in_(event_ids))
+    return {r.id: r.organiser_gen for r in conn.execute(stmt)}
