@@ -55,6 +55,7 @@ from ..store.queries import now_ms
 from .coalesce import Coalescer
 from .limits import FailureLimiter, TokenBucket
 from .packet import Packet
+from .presence import LocalPresence, Presence, PresenceBatcher
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ JOIN_FAILURE_WINDOW_S = 60.0
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
 DASHBOARD_FLUSH_S = 0.25
+
+#: Presence is broadcast at most this often per event: when everyone scans the
+#: QR code in the same minute, each table's screens hear twice a second, not per join.
+PRESENCE_FLUSH_S = 0.5
 
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
@@ -155,8 +160,11 @@ def client_address(environ: dict[str, Any]) -> str:
 class Channel:
     """The socket.io server and its handlers, over one :class:`~plenary.actions.Actions`."""
 
-    def __init__(self, actions: Actions, *, client_manager: Any = None) -> None:
+    def __init__(self, actions: Actions, *, client_manager: Any = None,
+                 presence: Presence | None = None) -> None:
         self.actions = actions
+        self.presence: Presence = presence or LocalPresence()
+        self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             serializer=Packet,
@@ -230,33 +238,30 @@ class Channel:
         self.connections[sid] = Connection(session)
         for room in _rooms(session):
             await self.sio.enter_room(sid, room)
-        if session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(session.actor.event_id, session.actor.table_id)
+        actor = session.actor
+        if actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.arrive(actor.table_id, actor.participant_id, session.name)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
-        if conn is not None and conn.session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(conn.session.actor.event_id, conn.session.actor.table_id)
+        actor = conn.session.actor if conn is not None else None
+        if actor is not None and actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.leave(actor.table_id, actor.participant_id)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
-    # --- presence: who is connected (this process's view; a cache) --------------
+    # --- presence: who is connected (counted in live.presence, sent in batches) --
 
-    def presence(self, table_id: str) -> dict[str, Any]:
-        """Who is connected at a table now: a count and the names given."""
-        people: dict[str, str | None] = {}
-        for conn in self.connections.values():
-            actor = conn.session.actor
-            if actor.role is Role.PARTICIPANT and actor.table_id == table_id:
-                people[actor.participant_id or ""] = conn.session.name
-        names = sorted(n for n in people.values() if n)
-        return {"table": table_id, "count": len(people), "names": names,
-                "anonymous": sum(1 for n in people.values() if not n)}
-
-    async def _presence_changed(self, event_id: str, table_id: str | None) -> None:
-        if table_id is None:
-            return
-        await self.sio.emit("presence", self.presence(table_id),
-                            to=[facilitator_room(table_id), organiser_room(event_id),
-                                dashboard_room(event_id)])
+    async def _send_presence(self, event_id: str, table_ids: set[str]) -> None:
+        # Each facilitator hears their table's names; the console and dashboards one
+        # message with every changed table's count.
+        for table_id in table_ids:
+            await self.sio.emit("presence", await self.presence.of(table_id),
+                                to=facilitator_room(table_id))
+        await self.sio.emit("presence", {"tables": await self.presence.counts(table_ids)},
+                            to=[organiser_room(event_id), dashboard_room(event_id)])
 
     # --- events --------------------------------------------------------------
 
@@ -286,7 +291,7 @@ class Channel:
                     await sent
                 return {"ok": True, **result.ack}
             if name == "sync":
-                result = self._with_presence(conn.session, result)
+                result = await self._with_presence(conn.session, result)
             return {"ok": True, **result}
 
         return handle
@@ -319,13 +324,13 @@ class Channel:
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
 
-    def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    async def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
         actor = session.actor
         if actor.role is Role.FACILITATOR and actor.table_id is not None:
-            return result | {"presence": self.presence(actor.table_id)}
+            return result | {"presence": await self.presence.of(actor.table_id)}
         if actor.table_id is None and "tables" in result:
-            return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
-                                          for t in result["tables"]}}
+            ids = [t["id"] for t in result["tables"]]
+            return result | {"presence": await self.presence.counts(ids)}
         return result
 
     def _committed(self, result: Any) -> None:
