@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -138,18 +139,21 @@ def plenary_server(tmp: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
                         "PLENARY_PUBLIC_URL": url, "PLENARY_LOG_LEVEL": "warning",
                         "PLENARY_SECRET_FILE": str(tmp / "secret.key")}
     command = [sys.executable, "-m", "plenary", "serve", "--port", str(port)]
+    log = (tmp / "server.log").open("wb")
     proc: Any
     if PROFILE is not None:  # sampled 100 times a second, every thread, idle excluded
         spy = subprocess.Popen([*pinned(0), "py-spy", "record", "--format", "raw", "-r", "100",
-                                "--threads", "-o", str(PROFILE), "--", *command], env=env)
+                                "--threads", "-o", str(PROFILE), "--", *command], env=env,
+                               stderr=log)
         proc = Child(spy)
     else:
-        proc = subprocess.Popen([*pinned(0), *command], env=env)
+        proc = subprocess.Popen([*pinned(0), *command], env=env, stderr=log)
     try:
         wait_healthy(url + "/healthz", proc)
         yield proc, url, env
     finally:
         stop(proc)
+        log.close()
 
 
 @contextmanager
@@ -241,11 +245,19 @@ def drive(plan: dict[str, Any], server: Any, tmp: Path) -> dict[str, Any]:
     return result
 
 
+def gc_pauses(log: Path) -> list[float]:
+    """The slow collections the server logged (plenary.gcpolicy), in ms."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [float(m) for m in re.findall(r"gc: generation \d collection took (\d+) ms", text)]
+
+
 def flatten(r: dict[str, Any]) -> dict[str, float]:
     """The figures the report compares, by name."""
     out: dict[str, float] = {"connections": r["connections"], "join_seconds": r["join_seconds"],
                              "joins_per_s": r["joins_per_s"], "failed_joins": r["failed_joins"],
                              "kb_per_connection": r["kb_per_connection"]}
+    if "gc_slow" in r:
+        out |= {"gc_slow_collections": r["gc_slow"], "gc_max_ms": r["gc_max_ms"]}
     for ph in r["phases"]:
         at = f"@{ph['rate']}"
         for k in ("ack_p50", "ack_p99", "peer_p50", "peer_p99", "dash_p50", "dash_p99",
@@ -275,6 +287,9 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
     with plenary_server(tmp) as (proc, url, env):
         ev = create_event(env, url, scenario.tables)
         ours = drive(base_plan | ev | {"url": url}, proc, tmp)
+    pauses = gc_pauses(tmp / "server.log")
+    ours["gc_slow"] = len(pauses)
+    ours["gc_max_ms"] = max(pauses, default=0.0)
     if not baseline:
         return flatten(ours), {}, ours["shutdown_s"]
     with baseline_server() as (bproc, burl):

@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
+from . import gcpolicy
 from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
@@ -24,6 +25,9 @@ from .store import Database
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
+
+#: Seconds uvicorn waits for open connections after SIGTERM before closing them.
+SHUTDOWN_GRACE_S = 3
 
 
 class Plenary:
@@ -39,6 +43,8 @@ class Plenary:
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
+            gcpolicy.apply()
+            gcpolicy.watch()
             try:
                 yield
             finally:
@@ -84,5 +90,9 @@ def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
         "ws_per_message_deflate": False,
         "proxy_headers": True,
         "lifespan": "on",
+        # SIGTERM with thousands of websockets open: stop accepting, give the
+        # connections a moment, then close the rest, so the process ends in
+        # seconds (every acknowledged change is already committed).
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_S,
     } | overrides
     return uvicorn.Config(app.asgi, **options)

@@ -53,6 +53,7 @@ from ..domain.payloads import (
 from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
+from .fanout import FanoutManager
 from .limits import FailureLimiter, TokenBucket
 from .packet import Packet
 from .presence import LocalPresence, Presence, PresenceBatcher
@@ -168,7 +169,7 @@ class Channel:
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             serializer=Packet,
-            client_manager=client_manager,
+            client_manager=client_manager or FanoutManager(),
             max_http_buffer_size=MAX_PACKET_BYTES,
             ping_interval=PING_INTERVAL_S,
             ping_timeout=PING_TIMEOUT_S,
@@ -357,30 +358,53 @@ class Channel:
             self._publisher = None
 
     async def publish(self, outcome: Outcome) -> None:
-        """Send committed changes to everyone who may see them, in their form for each."""
+        """Send committed changes to everyone who may see them, in their form for each.
+
+        An outcome with many public changes (a stage move: one or two per table)
+        goes out as one ``changes`` message per screen: each table's to its room,
+        all of them to the organiser, instead of one message per change.
+        """
         event_id = outcome.event_id
-        for change in outcome.broadcasts():
-            table_id = change["table"]
-            private_to = change.pop("private_to")
-            if private_to is None:
-                await self.sio.emit("change", change, to=[
-                    table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
-                self.dashboards.add(event_id, change)
-                continue
-            # The full change to its author and the staff; to everyone else the
-            # same sequence number with the content left out.
-            own = participant_room(private_to)
-            await self.sio.emit("change", change, to=[
-                own, facilitator_room(table_id), organiser_room(event_id)])
-            placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
-            author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
-            await self.sio.emit("change", placeholder, to=table_room(table_id),
-                                skip_sid=author_sids)
-            self.dashboards.add(event_id, placeholder)
+        changes = outcome.broadcasts()
+        if len(changes) > 1 and all(c["private_to"] is None for c in changes):
+            await self._publish_batch(event_id, changes)
+        else:
+            for change in changes:
+                await self._publish_one(event_id, change)
         if outcome.event is not None:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+    async def _publish_one(self, event_id: str, change: dict[str, Any]) -> None:
+        table_id = change["table"]
+        private_to = change.pop("private_to")
+        if private_to is None:
+            await self.sio.emit("change", change, to=[
+                table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
+            self.dashboards.add(event_id, change)
+            return
+        # The full change to its author and the staff; to everyone else the
+        # same sequence number with the content left out.
+        own = participant_room(private_to)
+        await self.sio.emit("change", change, to=[
+            own, facilitator_room(table_id), organiser_room(event_id)])
+        placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
+        author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+        await self.sio.emit("change", placeholder, to=table_room(table_id),
+                            skip_sid=author_sids)
+        self.dashboards.add(event_id, placeholder)
+
+    async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]]) -> None:
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            del change["private_to"]
+            by_table.setdefault(change["table"], []).append(change)
+            self.dashboards.add(event_id, change)
+        for table_id, batch in by_table.items():
+            await self.sio.emit("changes", batch,
+                                to=[table_room(table_id), facilitator_room(table_id)])
+        await self.sio.emit("changes", changes, to=organiser_room(event_id))
 
 
 def _rooms(session: Session) -> list[str]:

@@ -1,0 +1,46 @@
+"""Garbage collection for a process holding thousands of long-lived connections.
+
+Each connection keeps a couple of hundred tracked objects alive (Engine.IO socket,
+queues, tasks, session), so 5,000 phones make a million. CPython's collector
+scans every tracked object of a generation it collects: with defaults a full
+collection then stalls the loop for most of a second, and every note waits.
+What we do, and why, is in docs/performance.md; :func:`apply` does it and
+:func:`watch` logs every collection slow enough to be felt.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: A collection longer than this is logged (a warning: screens felt it).
+SLOW_MS = 20.0
+
+_started: list[float] = [0.0]
+
+
+def apply() -> None:
+    """After start-up: collect once, then freeze what exists (modules, metadata,
+    templates) so that no later collection scans it again."""
+    gc.collect()
+    gc.freeze()
+
+
+def _callback(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        _started[0] = time.perf_counter()
+        return
+    ms = (time.perf_counter() - _started[0]) * 1000
+    if ms >= SLOW_MS:
+        log.warning("gc: generation %d collection took %.0f ms (%d collected)",
+                    info["generation"], ms, info["collected"])
+
+
+def watch() -> None:
+    """Log slow collections from now on (once per process)."""
+    if _callback not in gc.callbacks:
+        gc.callbacks.append(_callback)
