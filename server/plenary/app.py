@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -45,9 +46,11 @@ class Plenary:
             log.info("database ready: %s", self.db.url.split("@")[-1])
             gcpolicy.apply()
             gcpolicy.watch()
+            freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
             try:
                 yield
             finally:
+                freezer.cancel()
                 await self.db.close()
 
         secret = config.secret()
