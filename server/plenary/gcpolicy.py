@@ -51,9 +51,27 @@ async def keep_frozen(interval: float = FREEZE_EVERY_S) -> None:
 
 def thaw() -> None:
     """Give every frozen object back to the collector and collect once (a stall
-    proportional to everything held: for quiet moments)."""
+    proportional to everything held: for when most of it is garbage)."""
     gc.unfreeze()
     gc.collect()
+
+
+class Thaw:
+    """Bounds what freezing keeps: once more connections have closed since the last
+    thaw than twice those still open (plus a margin), the closed ones' frozen
+    cycles outweigh the live objects, and a thaw is cheap next to what it frees."""
+
+    MARGIN = 500
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def connection_closed(self, still_open: int) -> None:
+        """One connection closed; ``still_open`` remain."""
+        self.closed += 1
+        if self.closed >= 2 * still_open + self.MARGIN:
+            self.closed = 0
+            thaw()
 
 
 def _callback(phase: str, info: dict[str, Any]) -> None:

@@ -40,3 +40,16 @@ def test_a_disconnect_leaves_exactly_the_clients_rooms():
     assert "p:a" not in m.rooms["/"] and "a" not in m.rooms["/"]
     assert dict(m.get_participants("/", None)) == {"b": "eb"}
     assert m.get_rooms("b", "/") and m._rooms_of == {("/", "b"): {None, "b", "table:1", "p:b"}}
+
+
+def test_a_thaw_comes_once_closed_connections_outweigh_open_ones(monkeypatch):
+    from plenary import gcpolicy
+
+    thaws: list[int] = []
+    monkeypatch.setattr(gcpolicy, "thaw", lambda: thaws.append(1))
+    t = gcpolicy.Thaw()
+    for _ in range(2 * 100 + gcpolicy.Thaw.MARGIN - 1):
+        t.connection_closed(still_open=100)
+    assert thaws == []
+    t.connection_closed(still_open=100)
+    assert thaws == [1] and t.closed == 0

@@ -21,6 +21,7 @@ import socketio
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
+from .. import gcpolicy
 from ..actions import Actions, Outcome, Session
 from ..domain.board import Viewer, view_change
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
@@ -166,6 +167,7 @@ class Channel:
         self.actions = actions
         self.presence: Presence = presence or LocalPresence()
         self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
+        self._thaw = gcpolicy.Thaw()
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             serializer=Packet,
@@ -248,6 +250,7 @@ class Channel:
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
+        self._thaw.connection_closed(len(self.connections))
         actor = conn.session.actor if conn is not None else None
         if actor is not None and actor.role is Role.PARTICIPANT:
             assert actor.table_id is not None and actor.participant_id is not None
