@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import console_session
+from . import console_session, gcpolicy
 from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
@@ -26,6 +27,9 @@ from .store import Database
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
+
+#: Seconds uvicorn waits for open connections after SIGTERM before closing them.
+SHUTDOWN_GRACE_S = 3
 
 
 class Plenary:
@@ -41,9 +45,13 @@ class Plenary:
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
+            gcpolicy.apply()
+            gcpolicy.watch()
+            freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
             try:
                 yield
             finally:
+                freezer.cancel()
                 await self.db.close()
 
         secret = config.secret()
@@ -91,5 +99,9 @@ def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
         "forwarded_allow_ips": app.config.trusted_proxies or None,
         "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT_S,
         "lifespan": "on",
+        # SIGTERM with thousands of websockets open: stop accepting, give the
+        # connections a moment, then close the rest, so the process ends in
+        # seconds (every acknowledged change is already committed).
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_S,
     } | overrides
     return uvicorn.Config(app.asgi, **options)

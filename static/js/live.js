@@ -319,11 +319,14 @@ export function connectLive(opts) {
     sync();
   });
 
-  socket.on("change", (c) => {
+  const receive = (c) => {
     if (typeof c?.seq !== "number") return;
     if (syncing || !state.loaded) buffer.push(c);
     else handle(c);
-  });
+  };
+  socket.on("change", receive);
+  // A stage move reaches a table as one batch (reveal and move), in seq order.
+  socket.on("changes", (list) => { if (Array.isArray(list)) for (const c of list) receive(c); });
 
   socket.on("disconnect", (reason) => {
     conn++;

@@ -22,6 +22,7 @@ import socketio
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
+from .. import gcpolicy
 from ..actions import Actions, Outcome, Session
 from ..domain.board import Viewer, view_change
 from ..domain.credentials import normalise_join_code
@@ -55,10 +56,12 @@ from ..domain.payloads import (
 from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
+from .fanout import FanoutManager
 from .guard import GuardedServer, Refusal, hang_up
 from .joins import JoinLimiter
 from .limits import MemoryWindowStore, TokenBucket, WindowStore
 from .packet import Packet
+from .presence import LocalPresence, Presence, PresenceBatcher
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,10 @@ SHUTDOWN_TIMEOUT_S = 5
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
 DASHBOARD_FLUSH_S = 0.25
+
+#: Presence is broadcast at most this often per event: when everyone scans the
+#: QR code in the same minute, each table's screens hear twice a second, not per join.
+PRESENCE_FLUSH_S = 0.5
 
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
@@ -187,12 +194,16 @@ class Channel:
     """The socket.io server and its handlers, over one :class:`~plenary.actions.Actions`."""
 
     def __init__(self, actions: Actions, *, client_manager: Any = None,
-                 join_store: WindowStore | None = None) -> None:
+                 join_store: WindowStore | None = None,
+                 presence: Presence | None = None) -> None:
         self.actions = actions
+        self.presence: Presence = presence or LocalPresence()
+        self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
+        self._thaw = gcpolicy.Thaw()
         self.sio = GuardedServer(
             async_mode="asgi",
             serializer=Packet,
-            client_manager=client_manager,
+            client_manager=client_manager or FanoutManager(),
             on_refused=self._refused,
             # Every page opens a websocket; long polling would only add a
             # second way in (and requests a shutdown has to wait for).
@@ -272,33 +283,31 @@ class Channel:
         self.connections[sid] = Connection(session)
         for room in _rooms(session):
             await self.sio.enter_room(sid, room)
-        if session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(session.actor.event_id, session.actor.table_id)
+        actor = session.actor
+        if actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.arrive(actor.table_id, actor.participant_id, session.name)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
-        if conn is not None and conn.session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(conn.session.actor.event_id, conn.session.actor.table_id)
+        self._thaw.connection_closed(len(self.connections))
+        actor = conn.session.actor if conn is not None else None
+        if actor is not None and actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.leave(actor.table_id, actor.participant_id)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
-    # --- presence: who is connected (this process's view; a cache) --------------
+    # --- presence: who is connected (counted in live.presence, sent in batches) --
 
-    def presence(self, table_id: str) -> dict[str, Any]:
-        """Who is connected at a table now: a count and the names given."""
-        people: dict[str, str | None] = {}
-        for conn in self.connections.values():
-            actor = conn.session.actor
-            if actor.role is Role.PARTICIPANT and actor.table_id == table_id:
-                people[actor.participant_id or ""] = conn.session.name
-        names = sorted(n for n in people.values() if n)
-        return {"table": table_id, "count": len(people), "names": names,
-                "anonymous": sum(1 for n in people.values() if not n)}
-
-    async def _presence_changed(self, event_id: str, table_id: str | None) -> None:
-        if table_id is None:
-            return
-        await self.sio.emit("presence", self.presence(table_id),
-                            to=[facilitator_room(table_id), organiser_room(event_id),
-                                dashboard_room(event_id)])
+    async def _send_presence(self, event_id: str, table_ids: set[str]) -> None:
+        # Each facilitator hears their table's names; the console and dashboards one
+        # message with every changed table's count.
+        for table_id in table_ids:
+            await self.sio.emit("presence", await self.presence.of(table_id),
+                                to=facilitator_room(table_id))
+        await self.sio.emit("presence", {"tables": await self.presence.counts(table_ids)},
+                            to=[organiser_room(event_id), dashboard_room(event_id)])
 
     # --- events --------------------------------------------------------------
 
@@ -334,7 +343,7 @@ class Channel:
                     await sent
                 return {"ok": True, **result.ack}
             if name == "sync":
-                result = self._with_presence(conn.session, result)
+                result = await self._with_presence(conn.session, result)
             return {"ok": True, **result}
 
         return handle
@@ -448,13 +457,13 @@ class Channel:
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
 
-    def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    async def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
         actor = session.actor
         if actor.role is Role.FACILITATOR and actor.table_id is not None:
-            return result | {"presence": self.presence(actor.table_id)}
+            return result | {"presence": await self.presence.of(actor.table_id)}
         if actor.table_id is None and "tables" in result:
-            return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
-                                          for t in result["tables"]}}
+            ids = [t["id"] for t in result["tables"]]
+            return result | {"presence": await self.presence.counts(ids)}
         return result
 
     def _committed(self, result: Any) -> None:
@@ -481,30 +490,53 @@ class Channel:
             self._publisher = None
 
     async def publish(self, outcome: Outcome) -> None:
-        """Send committed changes to everyone who may see them, in their form for each."""
+        """Send committed changes to everyone who may see them, in their form for each.
+
+        An outcome with many public changes (a stage move: one or two per table)
+        goes out as one ``changes`` message per screen: each table's to its room,
+        all of them to the organiser, instead of one message per change.
+        """
         event_id = outcome.event_id
-        for change in outcome.broadcasts():
-            table_id = change["table"]
-            private_to = change.pop("private_to")
-            if private_to is None:
-                await self.sio.emit("change", change, to=[
-                    table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
-                self.dashboards.add(event_id, change)
-                continue
-            # The full change to its author and the staff; to everyone else the
-            # same sequence number with the content left out.
-            own = participant_room(private_to)
-            await self.sio.emit("change", change, to=[
-                own, facilitator_room(table_id), organiser_room(event_id)])
-            placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
-            author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
-            await self.sio.emit("change", placeholder, to=table_room(table_id),
-                                skip_sid=author_sids)
-            self.dashboards.add(event_id, placeholder)
+        changes = outcome.broadcasts()
+        if len(changes) > 1 and all(c["private_to"] is None for c in changes):
+            await self._publish_batch(event_id, changes)
+        else:
+            for change in changes:
+                await self._publish_one(event_id, change)
         if outcome.event is not None:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+    async def _publish_one(self, event_id: str, change: dict[str, Any]) -> None:
+        table_id = change["table"]
+        private_to = change.pop("private_to")
+        if private_to is None:
+            await self.sio.emit("change", change, to=[
+                table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
+            self.dashboards.add(event_id, change)
+            return
+        # The full change to its author and the staff; to everyone else the
+        # same sequence number with the content left out.
+        own = participant_room(private_to)
+        await self.sio.emit("change", change, to=[
+            own, facilitator_room(table_id), organiser_room(event_id)])
+        placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
+        author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+        await self.sio.emit("change", placeholder, to=table_room(table_id),
+                            skip_sid=author_sids)
+        self.dashboards.add(event_id, placeholder)
+
+    async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]]) -> None:
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            del change["private_to"]
+            by_table.setdefault(change["table"], []).append(change)
+            self.dashboards.add(event_id, change)
+        for table_id, batch in by_table.items():
+            await self.sio.emit("changes", batch,
+                                to=[table_room(table_id), facilitator_room(table_id)])
+        await self.sio.emit("changes", changes, to=organiser_room(event_id))
 
 
 #: The room of everyone who holds one credential, by the role it is for.
