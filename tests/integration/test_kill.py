@@ -170,6 +170,10 @@ class Phone:
                     follower.cancel()
                 with contextlib.suppress(Exception):
                     await sio.disconnect()
+                # A failed connect leaves engine.io's aiohttp session open, and
+                # its finaliser warns if the loop is gone by then.
+                if sio.eio.http is not None and not sio.eio.http.closed:
+                    await sio.eio.http.close()
             # socket.io's own back-off: 1 s +-50 %, doubling up to 5 s.
             await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
             backoff = min(backoff * 2, RECONNECT_S[1])
