@@ -21,7 +21,7 @@ from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
 from .links import Links
-from .live.channel import SHUTDOWN_TIMEOUT_S, Channel
+from .live.channel import Channel
 from .live.guard import FrameGuard
 from .store import Database
 from .web import SecurityHeaders, routes
@@ -97,7 +97,6 @@ def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
         # client could choose the address its join attempts are counted under.
         "proxy_headers": bool(app.config.trusted_proxies),
         "forwarded_allow_ips": app.config.trusted_proxies or None,
-        "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT_S,
         "lifespan": "on",
         # SIGTERM with thousands of websockets open: stop accepting, give the
         # connections a moment, then close the rest, so the process ends in

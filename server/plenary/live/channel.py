@@ -89,10 +89,6 @@ BAD_PACKETS_ALLOWED = 20
 #: After a full disk, writes must succeed for this long before it counts as over.
 STORAGE_QUIET_S = 10.0
 
-#: A graceful shutdown waits this long for open requests before closing them,
-#: so a stuck client can never keep a restart waiting.
-SHUTDOWN_TIMEOUT_S = 5
-
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
 DASHBOARD_FLUSH_S = 0.25
