@@ -2,10 +2,15 @@
 // 1280x720. Large type, no scrolling, nothing only on hover. Tiles are laid out from the
 // size of the screen: the type shrinks to a readable minimum first, then the tables are
 // shown a page at a time (by topic), turning every few seconds. Nothing is ever cut off.
-import { $, h, plural, say } from "./live.js";
-import { connectEvent, mmss, topicKey } from "./event-live.js";
+//
+// The overview is state, changed only by reduceOverview (overview-state.js); this page
+// only draws it, and draws every part of it from the state (the message, the timer, the
+// spotlight and the locks too), so a screen opened late shows what one open all day does.
+import { $, linkToken, h, say } from "./dom.js";
+import { mmss, plural, topicKey } from "./rules.js";
+import { watchEvent } from "./event-view.js";
 
-const token = location.hash.slice(1);
+const token = linkToken("dashboard"); // read once: the link's key never stays on screen
 const PAGE_MS = 12000; // how long each page of tables stays up
 const TILE_W = 12.5; // em: the least a tile needs (number, note count, step and its bar)
 const TILE_H = 5.9;
@@ -33,24 +38,35 @@ function fatal(message) {
 }
 
 if (token) {
-  live = connectEvent({
+  live = watchEvent({
     auth: { token },
-    onSnapshot: () => { renderHead(); relayout(true); renderOverlays(); tickerDue = true; schedule(); },
-    onChange(c) {
+    onAction(state, a) {
+      if (a.type === "snapshot") {
+        renderHead(); renderMessage(); relayout(true); renderOverlays(); tick(); tickerDue = true; schedule();
+      } else if (a.type === "change") onChange(a.change);
+      else if (a.type === "event" && state.loaded) {
+        renderHead(); renderMessage(); renderOverlays(); tick();
+        for (const id of tiles.keys()) dirty.add(id); // a lock changes tiles
+        schedule();
+      }
+    },
+    onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
+  });
+} else {
+  fatal("This link is missing its key (the part after #). Open the full dashboard link again.");
+}
+
+function onChange(c) {
       // Every table's stage change arrives on its own: draw the head once, on the next frame.
       if (c.type === "stage.changed" || c.type === "event.status") headDue = true;
       if (c.type === "note.added" || c.type === "notes.revealed" || c.type === "note.deleted"
           || c.type === "note.hidden" || c.type === "note.shown" || c.type === "note.merged") tickerDue = true;
       dirty.add(c.table);
       if (!$("spotlight").hidden) spotDue = true;
+      if (c.type === "event.status") closingDue = true;
       schedule();
-    },
-    onEvent: () => { renderHead(); renderMessage(); renderOverlays(); tick(); },
-    onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
-  });
-} else {
-  fatal("This link is missing its key (the part after #). Open the full dashboard link again.");
 }
+let closingDue = false;
 
 let spotDue = false;
 let headDue = false;
@@ -71,7 +87,7 @@ function schedule() {
     }
     for (const id of dirty) {
       const tile = tiles.get(id);
-      if (tile) fillTile(live.state.tables.get(id), tile, true);
+      if (tile) fillTile(live.state.tables[id], tile, true);
     }
     if (dirty.size) updateGroupHeads();
     dirty.clear();
@@ -128,7 +144,7 @@ setInterval(tick, 250);
 /** Tables grouped by topic, topics in their order, tables by number. */
 function topicGroups() {
   const groups = new Map();
-  const sorted = [...live.state.tables.values()].sort((a, b) => a.number - b.number);
+  const sorted = live.tables().sort((a, b) => a.number - b.number);
   for (const t of sorted) {
     const key = topicKey(t);
     if (!groups.has(key)) groups.set(key, { key, title: t.topic?.title || "No topic", position: t.topic?.position, tables: [] });
@@ -251,7 +267,7 @@ function relayout(force) {
   if (!live?.state.loaded) return;
   const area = $("area");
   const key = [area.clientWidth, area.clientHeight, innerHeight,
-    ...[...live.state.tables.values()].map((t) => `${t.id}:${topicKey(t)}`)].join("|");
+    ...live.tables().map((t) => `${t.id}:${topicKey(t)}`)].join("|");
   if (!force && key === layoutKey) return;
   layoutKey = key;
   const firstTable = pages[pageIndex]?.groups[0]?.tables[0];
@@ -298,7 +314,7 @@ function showPage() {
     }
     const list = h("ul", { class: "tiles", "aria-label": `Tables on ${g.title}` });
     g.tables.forEach((id, j) => {
-      const t = live.state.tables.get(id);
+      const t = live.state.tables[id];
       const tile = makeTile(t, p.flat);
       place(tile, (j % p.tc) * (p.tw + p.gap), p.hh + Math.floor(j / p.tc) * (p.th + p.gap), p.tw, p.th);
       tiles.set(id, tile);
@@ -308,7 +324,7 @@ function showPage() {
     return block;
   });
   box.replaceChildren(...blocks);
-  for (const [id, tile] of tiles) fillTile(live.state.tables.get(id), tile, false);
+  for (const [id, tile] of tiles) fillTile(live.state.tables[id], tile, false);
   updateGroupHeads();
   const topics = page.groups.map((g) => g.title + (g.parts > 1 ? ` (part ${g.part} of ${g.parts})` : ""));
   say($("page-info"), pages.length > 1 ? `Page ${pageIndex + 1} of ${pages.length}` : "");
@@ -402,7 +418,7 @@ function updateGroupHeads() {
     if (!counter) continue;
     let notes = 0;
     let n = 0;
-    for (const t of live.state.tables.values()) {
+    for (const t of live.tables()) {
       if (String(topicKey(t)) !== block.dataset.topic) continue; // data-* attributes are strings
       n++;
       notes += t.notes?.[t.stage] || 0;
@@ -423,12 +439,12 @@ new ResizeObserver(() => relayout()).observe($("area"));
 
 function renderTicker() {
   const { state } = live;
-  const notes = state.ticker.map((id) => state.notes.get(id)).filter((n) => n && !n.private && !n.hidden);
+  const notes = state.ticker.map((id) => state.notes[id]).filter((n) => n && !n.private && !n.hidden);
   const box = $("ticker");
   box.hidden = !notes.length;
   const ul = $("ticker-list");
   ul.replaceChildren(...notes.slice(0, TICKER_NOTES).map((n) => {
-    const t = state.tables.get(n.table);
+    const t = state.tables[n.table];
     return h("li", { class: "tick" },
       h("span", { class: "tick-text", dir: "auto", text: n.text }),
       h("span", { class: "tick-table", text: t ? `Table ${t.number}` : "" }));
@@ -455,7 +471,7 @@ function renderOverlays() {
 }
 
 function topicTables(id) {
-  return [...live.state.tables.values()]
+  return live.tables()
     .filter((t) => topicKey(t) === id || t.topic?.id === id || t.topic_id === id || `title:${t.topic?.title}` === id)
     .sort((a, b) => a.number - b.number);
 }
@@ -472,8 +488,8 @@ function renderSpotlight() {
   box.hidden = false;
   title.className = "spot-title";
   if (sp.kind === "note") {
-    const n = state.notes.get(sp.id) || (sp.note?.id === sp.id ? sp.note : null);
-    const t = n ? state.tables.get(n.table) : null;
+    const n = state.notes[sp.id] || (sp.note?.id === sp.id ? sp.note : null);
+    const t = n ? state.tables[n.table] : null;
     kicker.textContent = t ? `Table ${t.number} · ${t.topic?.title || ""}` : "Spotlight";
     if (!n) {
       title.textContent = "…";
@@ -493,7 +509,7 @@ function renderSpotlight() {
     return;
   }
   if (sp.kind === "table") {
-    const t = state.tables.get(sp.id);
+    const t = state.tables[sp.id];
     if (!t) { box.hidden = true; return; }
     kicker.textContent = `Table ${t.number}`;
     title.textContent = t.topic?.title || `Table ${t.number}`;
@@ -562,10 +578,10 @@ function renderClosing() {
   const { state } = live;
   $("closing-event").textContent = state.event.title;
   let notes = 0;
-  for (const t of state.tables.values()) for (const n of Object.values(t.notes || {})) notes += n;
-  $("closing-text").textContent = `${plural(state.tables.size, "table")} · ${plural(notes, "note")}. ` +
+  for (const t of live.tables()) for (const n of Object.values(t.notes || {})) notes += n;
+  $("closing-text").textContent = `${plural(live.tables().length, "table")} · ${plural(notes, "note")}. ` +
     "The event has closed. Thank you! Every table's notes and summaries go into the report.";
-  const starred = [...state.notes.values()].filter((n) => n.starred && !n.hidden && !n.private)
+  const starred = Object.values(state.notes).filter((n) => n.starred && !n.hidden && !n.private)
     .sort((a, b) => (b.votes || 0) - (a.votes || 0)).slice(0, 4);
   $("closing-ideas").replaceChildren(...starred.map((n) => ideaItem(n, true)));
 }
