@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from .actions import Board
+from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
@@ -32,8 +32,8 @@ class Plenary:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db = Database(config.database_url)
-        self.board = Board(self.db, config.secret())
-        self.channel = Channel(self.board)
+        self.actions = Actions(self.db, config.secret())
+        self.channel = Channel(self.actions)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -49,7 +49,7 @@ class Plenary:
         api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
                          self.channel.kick_facilitators)
         http = Starlette(
-            routes=[*api.routes(), *export_http.routes(self.board, secret),
+            routes=[*api.routes(), *export_http.routes(self.db, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.
