@@ -9,6 +9,7 @@
 import { $, linkToken, h, say } from "./dom.js";
 import { mmss, plural, topicKey } from "./rules.js";
 import { watchEvent } from "./event-view.js";
+import { recordTotal } from "./overview-state.js";
 
 const token = linkToken("dashboard"); // read once: the link's key never stays on screen
 const PAGE_MS = 12000; // how long each page of tables stays up
@@ -17,8 +18,16 @@ const TILE_H = 5.9;
 const BLOCK_W = 22; // em: a topic's block is at least this wide, so its heading can be read
 const TOPIC_H = 2.8; // em: two lines of topic when the tile carries its topic itself
 const MIN_VH = 0.016; // the smallest type: 1.6% of the screen's height (17 px at 1080, 12 px at 720)
-const MAX_VH = 0.03;
+const MAX_VH = 0.026; // larger tile type only takes room from the notes
 const TICKER_NOTES = 4;
+const NOTE_VH = 0.0225; // notes' least type: 24 px at 1080 lines (dashboard.css .idea-text)
+// Room for notes under a tile's essentials, in lines of notes: a tile that cannot show one
+// at a readable size is no use from the back of the hall, so the tables go on more pages.
+const ROOM_SOME = 3;
+const ROOM_LOTS = 6;
+
+/** A note's line height in px when the tile type is f px. */
+const noteLine = (f) => 1.25 * Math.max(f, NOTE_VH * innerHeight);
 
 let live = null;
 let pages = []; // [{groups: [{key, title, part, parts, tables: [ids]}], f, plan}]
@@ -63,10 +72,8 @@ function onChange(c) {
           || c.type === "note.hidden" || c.type === "note.shown" || c.type === "note.merged") tickerDue = true;
       dirty.add(c.table);
       if (!$("spotlight").hidden) spotDue = true;
-      if (c.type === "event.status") closingDue = true;
       schedule();
 }
-let closingDue = false;
 
 let spotDue = false;
 let headDue = false;
@@ -158,11 +165,13 @@ function sizes(f, lines = 1) {
     head: Math.ceil(f * (0.55 + 1.45 * lines)) };
 }
 
-/** Lines a topic's heading needs in a block bw px wide (at most 2; then it is clamped). */
+/** Lines a topic's heading needs in a block bw px wide (at most 2; then it is clamped).
+ *  Counted generously (wide letters, the count beside it): a heading given one line that
+ *  needs two is cut mid-phrase, one given two that needs one only costs a little room. */
 function headLines(titles, bw, f) {
   const longest = Math.max(...titles.map((t) => t.length));
-  const perLine = Math.max(1, (bw - 9 * f) / (0.6 * 1.2 * f));
-  return longest > perLine ? 2 : 1;
+  const perLine = Math.max(1, (bw - 11 * f) / (0.62 * 1.2 * f));
+  return longest > perLine * 0.85 ? 2 : 1;
 }
 
 /**
@@ -173,7 +182,7 @@ function headLines(titles, bw, f) {
 function fit(counts, f, W, H, flat, titles = [], extra = 0) {
   const { gap, groupGap } = sizes(f);
   const minW = TILE_W * f;
-  const minH = (flat ? TILE_H + TOPIC_H : TILE_H) * f + extra * f;
+  const minH = (flat ? TILE_H + TOPIC_H : TILE_H) * f + extra * noteLine(f);
   const G = counts.length;
   const kmax = Math.max(...counts);
   let best = null;
@@ -200,12 +209,13 @@ function fit(counts, f, W, H, flat, titles = [], extra = 0) {
 }
 
 /** The largest type (within limits) at which these groups fit, and its plan. */
-function bestFit(groups, W, H, flat, fMin, fMax) {
+function bestFit(groups, W, H, flat, fMin, fMax, least = 0) {
   const counts = groups.map((g) => g.tables.length);
   const titles = groups.map((g) => g.title);
   // Large type first, but not so large that a tile has no room left for the ideas:
-  // try with room for a few ideas, then for one, then for none.
-  for (const extra of [7, 3.5, 0]) {
+  // try with room for a few ideas, then for one (paginate() splits the tables when even
+  // that fails; none only on a screen too small for a single tile with a note).
+  for (const extra of [ROOM_LOTS, ROOM_SOME, 0].filter((x) => x >= least)) {
     const at = (f) => fit(counts, f, W, H, flat, titles, extra);
     if (!at(fMin)) continue;
     if (at(fMax)) return at(fMax);
@@ -230,7 +240,7 @@ function paginate() {
   const groups = topicGroups();
   if (!groups.length || W < 50 || H < 50) return [];
   const flat = groups.every((g) => g.tables.length === 1);
-  const one = bestFit(groups, W, H, flat, fMin, fMax);
+  const one = bestFit(groups, W, H, flat, fMin, fMax, ROOM_SOME);
   if (one) return [{ groups: groups.map((g) => ({ ...g, part: 1, parts: 1 })), plan: one }];
 
   // Too many to show at once: split big topics into parts that fit a screen, then fill
@@ -241,7 +251,7 @@ function paginate() {
     let hi = g.tables.length;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (fit([mid], fMin, W, H, flat, [g.title])) lo = mid; else hi = mid - 1;
+      if (fit([mid], fMin, W, H, flat, [g.title], ROOM_SOME)) lo = mid; else hi = mid - 1;
     }
     const parts = Math.ceil(g.tables.length / lo);
     const per = Math.ceil(g.tables.length / parts);
@@ -253,13 +263,13 @@ function paginate() {
   let current = [];
   for (const c of chunks) {
     const trial = [...current, c];
-    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title))) {
+    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title), ROOM_SOME)) {
       out.push(current);
       current = [c];
     } else current = trial;
   }
   if (current.length) out.push(current);
-  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax) }));
+  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax, ROOM_SOME) || bestFit(gs, W, H, flat, fMin, fMax) }));
 }
 
 /** Work the pages out again (new tables, a resized window, a banner that came or went). */
@@ -296,8 +306,8 @@ function showPage() {
   box.style.fontSize = `${p.f}px`;
   box.dataset.flat = p.flat ? "true" : "false";
   // How much a tile can show besides the essentials.
-  const roomy = (p.th / p.f) - (p.flat ? TILE_H + TOPIC_H : TILE_H);
-  box.dataset.room = roomy >= 5 ? "lots" : roomy >= 2.6 ? "some" : "none";
+  const roomy = (p.th - (p.flat ? TILE_H + TOPIC_H : TILE_H) * p.f) / noteLine(p.f);
+  box.dataset.room = roomy >= ROOM_LOTS ? "lots" : roomy >= ROOM_SOME - 0.01 ? "some" : "none";
   const blocks = page.groups.map((g, i) => {
     const col = i % p.bc;
     const row = Math.floor(i / p.bc);
@@ -386,30 +396,33 @@ function ideaItem(n, big) {
     meta.length ? h("span", { class: "idea-meta", text: meta.join(" · ") }) : null);
 }
 
+/** As many notes as the tile has room for: its top ideas first, then the latest others. */
 function fillIdeas(t, tile) {
   const top = live.top(t.id);
-  const list = top.length ? top : live.latest(t.id);
+  const picked = new Set(top.map((n) => n.id));
+  const list = [...top, ...live.latest(t.id).filter((n) => !picked.has(n.id))];
   const label = tile.querySelector(".tile-ideas-label");
-  say(label, list.length ? (top.length ? "Top ideas" : "Latest notes") : "");
+  // Only a tile with top ideas needs to say so; latest notes are what a tile shows anyway.
+  say(label, top.length ? "Top ideas" : "");
   const summary = live.summary(t.id);
   const sum = tile.querySelector(".tile-summary");
   say(sum, summary ? `Summary: ${summary}` : "");
   const ul = tile.querySelector(".tile-ideas");
-  ul.replaceChildren(...list.slice(0, 6).map((n) => ideaItem(n)));
+  ul.replaceChildren(...list.slice(0, 12).map((n) => ideaItem(n)));
   fitList(tile.querySelector(".tile-more"), ul, label);
 }
 
-/** Hide the ideas that do not fit whole in their tile: never half a note on the screen. */
+/** Show the ideas that fit whole in their tile, in order, skipping one too tall for the
+ *  room left so that a shorter one after it still shows: never half a note, never a gap. */
 function fitList(box, list, label) {
-  for (const li of list.children) li.hidden = false;
+  for (const li of list.children) li.hidden = true;
   label.hidden = !label.textContent;
   const bottom = box.getBoundingClientRect().bottom + 0.5;
-  let over = false;
   for (const li of list.children) {
-    over ||= li.getBoundingClientRect().bottom > bottom;
-    li.hidden = over;
+    li.hidden = false;
+    if (li.getBoundingClientRect().bottom > bottom) li.hidden = true;
   }
-  if (!label.hidden && (!list.children.length || list.children[0].hidden)) label.hidden = true;
+  if (!label.hidden && ![...list.children].some((li) => !li.hidden)) label.hidden = true;
 }
 
 function updateGroupHeads() {
@@ -577,8 +590,7 @@ function fitBody(body) {
 function renderClosing() {
   const { state } = live;
   $("closing-event").textContent = state.event.title;
-  let notes = 0;
-  for (const t of live.tables()) for (const n of Object.values(t.notes || {})) notes += n;
+  const notes = recordTotal(state); // every note in the record: hidden and late ones too
   $("closing-text").textContent = `${plural(live.tables().length, "table")} · ${plural(notes, "note")}. ` +
     "The event has closed. Thank you! Every table's notes and summaries go into the report.";
   const starred = Object.values(state.notes).filter((n) => n.starred && !n.hidden && !n.private)

@@ -522,10 +522,12 @@ function flags(t, p) {
 function buildRows() {
   rows.clear();
   const list = sortedTables();
+  // Each cell carries its column's name: below laptop width a row is drawn as a card.
+  const labels = [...document.querySelectorAll("#tables thead th")].map((th) => th.textContent.trim());
   $("rows").replaceChildren(...list.map((t) => {
     const tr = h("tr", { "data-table": t.id },
-      h("th", { scope: "row", class: "num" }),
-      ...Array.from({ length: 9 }, (_, i) => h("td", { class: [3, 4, 5].includes(i) ? "num" : null })),
+      h("th", { scope: "row", class: "num", "data-label": labels[0] }),
+      ...Array.from({ length: 9 }, (_, i) => h("td", { class: [3, 4, 5].includes(i) ? "num" : null, "data-label": labels[i + 1] })),
       h("td", { class: "row-actions" },
         h("button", { type: "button", class: "small", "data-action": "lock" }),
         h("button", { type: "button", class: "small", "data-action": "spot" }, "Spotlight")));

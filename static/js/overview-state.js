@@ -32,7 +32,7 @@ const VOTE_DELTA = { "vote.added": 1, "vote.removed": -1 };
 function fromSnapshot(ack, at) {
   const tables = {};
   for (const t of ack.tables) {
-    tables[t.id] = { ...t, notes: { ...(t.notes || {}) }, votes: { ...(t.votes || {}) },
+    tables[t.id] = { ...t, notes: { ...(t.notes || {}) }, votes: { ...(t.votes || {}) }, hidden_notes: { ...(t.hidden_notes || {}) },
       last_activity: t.last_activity ?? null, locked: !!t.locked, ready: !!t.ready };
   }
   let s = { ...emptyOverview(), loaded: true, event: ack.event, you: ack.you, tables,
@@ -91,6 +91,9 @@ function applyChange(s0, c) {
   const stageOf = () => d.note?.stage ?? known?.stage ?? t.stage;
   const of = c.type === "private" ? d.of : c.type;
   if (NOTE_DELTA[of] && !(of === "note.deleted" && known?.hidden)) t = { ...t, notes: bump(t.notes, stageOf(), NOTE_DELTA[of]) };
+  if (of === "note.hidden" || of === "note.shown") {
+    t = { ...t, hidden_notes: bump(t.hidden_notes || {}, stageOf(), of === "note.hidden" ? 1 : -1) };
+  }
   if (VOTE_DELTA[of]) {
     const target = d.vote ? s.notes[d.vote.note] : null;
     t = { ...t, votes: bump(t.votes, target?.stage ?? t.stage, VOTE_DELTA[of]) };
@@ -211,6 +214,16 @@ export function latestNotes(s, tableId) {
 /** This stage's summary of a table. */
 export const summaryOf = (s, tableId) => s.summaries[tableId]?.[s.tables[tableId]?.stage] || "";
 
+/** Every note of the event's record: public, still private, and hidden (the closing total). */
+export function recordTotal(s) {
+  let n = 0;
+  for (const t of Object.values(s.tables)) {
+    for (const k of Object.values(t.notes)) n += k;
+    for (const k of Object.values(t.hidden_notes || {})) n += k;
+  }
+  return n;
+}
+
 /** Whether a table's board is locked: every board, or this one on its own. */
 export const tableLocked = (s, t) => !!(s.event?.locked || t.locked);
 
@@ -220,7 +233,7 @@ export function overviewView(s) {
   for (const t of Object.values(s.tables)) {
     const nz = (o) => Object.fromEntries(Object.entries(o).filter(([, n]) => n > 0));
     tables[t.id] = { stage: t.stage, step: t.step, ready: !!t.ready, locked: !!t.locked, seq: t.seq,
-      notes: nz(t.notes), votes: nz(t.votes), last_activity: t.last_activity ?? null };
+      notes: nz(t.notes), votes: nz(t.votes), hidden_notes: nz(t.hidden_notes || {}), last_activity: t.last_activity ?? null };
   }
   const summaries = {};
   for (const id of Object.keys(s.tables)) { const x = summaryOf(s, id); if (x) summaries[id] = x; }
