@@ -20,7 +20,7 @@ import pytest
 from tests.integration.conftest import participant_auth
 from tests.integration.server import connect
 
-from .conftest import LAPTOP, PHONE, PROJECTOR, PROJECTOR_SMALL, TABLET, shot
+from .conftest import LAPTOP, PHONE, PROJECTOR, PROJECTOR_SMALL, SHOTS, TABLET, shot
 from .test_table_board import LOADED, board, card, errors_of, open_page, post, watch
 
 pytestmark = pytest.mark.browser
@@ -70,6 +70,14 @@ def fac_auth(table: dict[str, Any]) -> dict[str, Any]:
 
 def org_auth(event: dict[str, Any]) -> dict[str, Any]:
     return {"token": event["organiser_token"]}
+
+
+def screens(page: Any, name: str) -> None:
+    """The whole page, and the first screen as the person sees it (where the fold is)."""
+    shot(page, name)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / f"{name}-first-screen.png"))
 
 
 def axe_all(page: Any) -> list[dict[str, Any]]:
@@ -154,7 +162,7 @@ def test_a_reload_without_a_connection_shows_the_last_board(server, new_event, c
     phone.get_by_role("region", name="Waiting to send").get_by_text("Written with no connection") \
         .wait_for()
     phone.locator("#status", has_text="1 note will be sent when you reconnect").wait_for()
-    shot(phone, "phone-390-reload-without-connection")
+    screens(phone, "phone-390-reload-without-connection")
     assert axe_all(phone) == []
 
     blocked["on"] = False  # the connection comes back: the note is sent, once
@@ -304,15 +312,16 @@ def test_a_closed_event_looks_closed_on_the_phone(server, new_event, contexts):
     alert.wait_for()
     assert "Posting is closed during this step" not in alert.inner_text()
     assert phone.get_by_label("Your note").input_value() == "Typed just before the close"
-    shot(phone, "phone-390-closed")
+    screens(phone, "phone-390-closed")
     assert axe_all(phone) == []
 
 
 # --- fault 7: the console at every size -----------------------------------------------------------
 
-NO_SIDEWAYS = """() => {
+# Against the device's width: a phone's browser widens its layout to fit what overflows.
+NO_SIDEWAYS = """(width) => {
   const wrap = document.querySelector('.table-wrap');
-  return {page: document.documentElement.scrollWidth - innerWidth,
+  return {page: document.documentElement.scrollWidth - width, zoomed: innerWidth - width,
           table: wrap.scrollWidth - wrap.clientWidth};
 }"""
 
@@ -339,14 +348,14 @@ BROKEN_WORDS = """() => {
 def test_the_console_fits_a_tablet_and_a_phone(server, new_event, contexts, device, name):
     event = new_event(tables=8)
     org = open_console(contexts, event, device, bypass_csp=True)
-    over = org.evaluate(NO_SIDEWAYS)
-    assert over["page"] <= 0 and over["table"] <= 0, over
+    over = org.evaluate(NO_SIDEWAYS, device["viewport"]["width"])
+    assert over["page"] <= 0 and over["zoomed"] <= 0 and over["table"] <= 0, over
     for n in (1, 8):
         for label in (f"Lock table {n}", f"Spotlight table {n} on the dashboard"):
             button = org.get_by_role("button", name=label, exact=True)
             button.scroll_into_view_if_needed()
             assert in_view(org, button), (name, label)
-    shot(org, f"console-{name}")
+    screens(org, f"console-{name}")
     assert axe_all(org) == []
 
 
@@ -369,7 +378,7 @@ def test_the_console_at_1280_breaks_no_word_and_says_behind_only_when_it_matters
         calls(server, fac_auth(t), ("table.ready", {"ready": True}))
     org.get_by_role("row", name=re.compile("^8 ")).get_by_text("Behind").wait_for()
     assert grid.locator(".flag-behind").count() == 1
-    shot(org, "console-1280x720")
+    screens(org, "console-1280x720")
 
 
 # --- fault 8: names of per-note buttons -----------------------------------------------------------
@@ -477,7 +486,7 @@ def test_the_phones_first_screen_is_the_composer_then_the_votes(server, new_even
     assert in_view(phone, phone.get_by_role("button", name="Post note", exact=True))
     # A touch screen has no Ctrl key: no "Ctrl+Enter posts" hint.
     assert not phone.get_by_text("Ctrl+Enter posts").is_visible()
-    shot(phone, "phone-390-first-screen")
+    screens(phone, "phone-390-first-screen")
 
     # Right-to-left notes keep the page's order of buttons.
     calls(server, fac_auth(table), ("step.next", {"from": 0}))
@@ -489,7 +498,7 @@ def test_the_phones_first_screen_is_the_composer_then_the_votes(server, new_even
         edit = card(phone, text).get_by_role("button", name=re.compile("^Edit note"))
         delete = card(phone, text).get_by_role("button", name=re.compile("^Delete note"))
         assert edit.bounding_box()["x"] < delete.bounding_box()["x"], text
-    shot(phone, "phone-390-rtl-emoji-long")
+    screens(phone, "phone-390-rtl-emoji-long")
 
     # The vote: the list is on the first screen; "+ Vote" goes off with the last dot.
     calls(server, phone_auth(table), note("Someone else's idea"))
@@ -508,7 +517,7 @@ def test_the_phones_first_screen_is_the_composer_then_the_votes(server, new_even
     phone.get_by_text("You have used all 3 of your votes").wait_for()
     phone.wait_for_function("""() => [...document.querySelectorAll('button[data-act=vote]')]
         .every((b) => b.disabled)""")
-    shot(phone, "phone-390-votes-used")
+    screens(phone, "phone-390-votes-used")
     assert axe_all(phone) == []
     assert errors_of(phone) == []
 
@@ -539,7 +548,7 @@ def test_the_facilitator_on_a_laptop_sees_the_step_buttons_and_this_stages_count
     assert in_view(fac, fac.get_by_role("button", name=re.compile("^Previous step")))
     heading = fac.get_by_role("heading", name=re.compile("^Notes"))
     assert "1 note this stage" in heading.inner_text(), heading.inner_text()
-    shot(fac, "facilitator-1366x768")
+    screens(fac, "facilitator-1366x768")
     assert axe_all(fac) == []
 
 
@@ -561,3 +570,21 @@ def test_staff_pages_drop_the_token_from_the_address_bar(server, new_event, cont
         page.wait_for_function(LOADED)
         assert "#" not in page.url
     assert errors_of(fac, dash, org) == []
+
+
+# --- the participant page's first load ----------------------------------------------------------
+
+def test_the_participant_pages_first_load_stays_under_50_kb(new_event, contexts):
+    event = new_event(tables=1)
+    page = contexts(PHONE).new_page()
+    sizes: list[tuple[str, int]] = []
+    page.on("requestfinished", lambda r: sizes.append((r.url, r.sizes()["responseBodySize"])))
+    page.goto(event["tables"][0]["participant_url"])
+    page.wait_for_function(LOADED)
+    page.wait_for_function("() => navigator.serviceWorker?.controller != null")
+    pages = [(u, n) for u, n in sizes if "/socket.io/" not in u]
+    total = sum(n for _, n in pages)
+    print(f"participant first load: {total} bytes over the wire in {len(pages)} files: "
+          + ", ".join(f"{u.rsplit('/', 1)[-1]} {n}" for u, n in pages))
+    assert any(u.endswith("participant.js") for u, _ in pages)
+    assert total <= 50_000, pages
