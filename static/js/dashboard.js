@@ -240,7 +240,18 @@ function paginate() {
   const groups = topicGroups();
   if (!groups.length || W < 50 || H < 50) return [];
   const flat = groups.every((g) => g.tables.length === 1);
-  const one = bestFit(groups, W, H, flat, fMin, fMax, ROOM_SOME);
+  // Room for notes on every tile is worth more pages, up to twice as many: past that (a
+  // conference of hundreds of tables) the pages would take minutes to come round again,
+  // and tiles show their counts and steps only.
+  const roomy = pagesFor(groups, W, H, flat, fMin, fMax, ROOM_SOME);
+  if (roomy.length <= 2) return roomy;
+  const bare = pagesFor(groups, W, H, flat, fMin, fMax, 0);
+  return roomy.length <= 2 * bare.length ? roomy : bare;
+}
+
+/** The pages that show these groups with at least `room` lines of notes in every tile. */
+function pagesFor(groups, W, H, flat, fMin, fMax, room) {
+  const one = bestFit(groups, W, H, flat, fMin, fMax, room);
   if (one) return [{ groups: groups.map((g) => ({ ...g, part: 1, parts: 1 })), plan: one }];
 
   // Too many to show at once: split big topics into parts that fit a screen, then fill
@@ -251,7 +262,7 @@ function paginate() {
     let hi = g.tables.length;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (fit([mid], fMin, W, H, flat, [g.title], ROOM_SOME)) lo = mid; else hi = mid - 1;
+      if (fit([mid], fMin, W, H, flat, [g.title], room)) lo = mid; else hi = mid - 1;
     }
     const parts = Math.ceil(g.tables.length / lo);
     const per = Math.ceil(g.tables.length / parts);
@@ -263,13 +274,13 @@ function paginate() {
   let current = [];
   for (const c of chunks) {
     const trial = [...current, c];
-    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title), ROOM_SOME)) {
+    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title), room)) {
       out.push(current);
       current = [c];
     } else current = trial;
   }
   if (current.length) out.push(current);
-  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax, ROOM_SOME) || bestFit(gs, W, H, flat, fMin, fMax) }));
+  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax, room) || bestFit(gs, W, H, flat, fMin, fMax) }));
 }
 
 /** Work the pages out again (new tables, a resized window, a banner that came or went). */

@@ -377,7 +377,12 @@ function renderOutbox() {
 
 // --- the outbox ------------------------------------------------------------------
 
-const chars = (s) => [...s.trim().normalize("NFC")].length; // as the server counts
+// As the server counts: what a person sees as one character (👍🏽, é) counts once.
+const graphemes = globalThis.Intl?.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+const chars = (s) => {
+  const t = s.trim().normalize("NFC");
+  return graphemes ? [...graphemes.segment(t)].length : [...t].length;
+};
 const maxLength = () => S().event?.template.note_max_length || 280;
 
 function updateCount(field, out) {
