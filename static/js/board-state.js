@@ -24,7 +24,7 @@ const without = (o, key) => { const { [key]: _, ...rest } = o; return rest; };
 const mapValues = (o, fn) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fn(v, k)]));
 
 /** What a placeholder does to the count of others' hidden notes (edits and votes: nothing). */
-export function hiddenDelta(c) {
+function hiddenDelta(c) {
   if (c.type !== "private") return 0;
   const of = c.data?.of;
   return of === "note.deleted" || of === "note.hidden" || of === "note.merged" ? -1

@@ -15,7 +15,7 @@
 
 import { countsBlind } from "./rules.js";
 
-export const TICKER_KEEP = 12;
+const TICKER_KEEP = 12;
 
 export const emptyOverview = () => ({
   loaded: false, event: null, you: null, tables: {}, notes: {}, byTable: {}, summaries: {},
@@ -80,7 +80,7 @@ function patchNote(s, id, fields) {
 }
 
 /** The notes of one table this screen knows, as a list. */
-export const notesOf = (s, tableId) => (s.byTable[tableId] || []).map((id) => s.notes[id]).filter(Boolean);
+const notesOf = (s, tableId) => (s.byTable[tableId] || []).map((id) => s.notes[id]).filter(Boolean);
 
 function applyChange(s0, c) {
   let s = s0;
@@ -194,7 +194,7 @@ export function reduceOverview(s, a) {
 }
 
 /** A table's notes of a stage that anyone may see, best first: starred, then votes, then oldest. */
-export function ranked(s, tableId, stage) {
+function ranked(s, tableId, stage) {
   return notesOf(s, tableId).filter((n) => n.stage === stage && !n.hidden && !n.private)
     .sort((a, b) => (b.starred - a.starred) || ((b.votes || 0) - (a.votes || 0)) || (a.at - b.at));
 }

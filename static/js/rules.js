@@ -12,9 +12,6 @@ export function postingOpen(event, table) {
   return event.status === "live" && ["write", "reveal", "discuss"].includes(kind);
 }
 
-/** A note still in silent writing: the server says so on the note (`private`). */
-export const isPrivate = (note) => note.private === true;
-
 /** Whether vote counts are kept from everyone right now (a blind vote step). */
 export function countsBlind(event, table) {
   return (event.template.vote_counts || "after_vote") === "after_vote" && stepOf(event, table)?.kind === "vote";

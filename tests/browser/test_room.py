@@ -486,9 +486,13 @@ def test_the_phones_first_screen_is_the_composer_then_the_votes(server, new_even
     post(phone, HEBREW)
     post(phone, LONG)
     for text in (ARABIC, HEBREW):
-        edit = card(phone, text).get_by_role("button", name=re.compile("^Edit note"))
-        delete = card(phone, text).get_by_role("button", name=re.compile("^Delete note"))
-        assert edit.bounding_box()["x"] < delete.bounding_box()["x"], text
+        note_card = card(phone, text)
+        note_card.get_by_role("button", name=re.compile("^Edit note")).wait_for()
+        note_card.get_by_role("button", name=re.compile("^Delete note")).wait_for()
+        # Measured in one go: the list may be redrawn between two separate reads.
+        assert note_card.evaluate("""li => {
+            const x = (act) => li.querySelector(`[data-act=${act}]`).getBoundingClientRect().x;
+            return x("edit") < x("delete"); }"""), text
     screens(phone, "phone-390-rtl-emoji-long")
 
     # The vote: the list is on the first screen; "+ Vote" goes off with the last dot.
