@@ -27,8 +27,7 @@ export function connect(opts) {
   const statusEl = opts.statusEl || document.getElementById("status");
   const socket = globalThis.io({
     auth: opts.auth,
-    transports: ["websocket", "polling"],
-    tryAllTransports: true, // a proxy that blocks websockets still gets long-polling
+    transports: ["websocket"], // the server speaks websocket only (live/channel.py)
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,
   });

@@ -263,8 +263,10 @@ function connect(token) {
         if (!state.loaded) return;
         renderHead();
         renderControls();
-      } else if (a.type === "presence" && a.presence?.table) {
-        dirty.add(a.presence.table);
+      } else if (a.type === "presence") {
+        // Every changed table's count in one message (or one table's, from older servers).
+        const p = a.presence || {};
+        for (const id of p.tables ? Object.keys(p.tables) : p.table ? [p.table] : []) dirty.add(id);
         schedule();
       }
     },

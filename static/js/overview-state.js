@@ -185,9 +185,10 @@ export function reduceOverview(s, a) {
       return { ...s, event: { ...s.event, ...a.event, template: a.event.template || s.event.template }, offset };
     }
     case "presence": {
-      const p = a.presence;
-      if (!p?.table) return s;
-      return { ...s, presence: { ...s.presence, [p.table]: p.count } };
+      // {tables: {id: count}} for every table whose count changed; {table, count} for one.
+      const p = a.presence || {};
+      const counts = p.tables && typeof p.tables === "object" ? p.tables : p.table ? { [p.table]: p.count } : null;
+      return counts ? { ...s, presence: { ...s.presence, ...counts } } : s;
     }
     default: return s;
   }
