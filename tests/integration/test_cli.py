@@ -78,7 +78,8 @@ def test_demo_prints_links_and_serves(tmp_path):
         lines = []
         for line in proc.stdout:
             lines.append(line)
-            if "Uvicorn running" in line or "Application startup complete" in line:
+            # uvicorn says "Application startup complete" before it listens.
+            if "Uvicorn running" in line:
                 break
         text = "".join(lines)
         assert f"Organiser console : http://127.0.0.1:{port}/organiser#o." in text
