@@ -20,6 +20,8 @@ from .config import Config
 from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
+from .live.pubsub import RedisManager
+from .live.redis_state import RedisPresence
 from .store import Database
 from .web import SecurityHeaders, routes
 
@@ -30,18 +32,30 @@ class Plenary:
     """One running Plenary: its database, its actions, its live channel and its ASGI app."""
 
     def __init__(self, config: Config) -> None:
+        config.check()
         self.config = config
         self.db = Database(config.database_url)
         self.board = Board(self.db, config.secret())
-        self.channel = Channel(self.board)
+        self.redis: Any = None
+        self.presence: RedisPresence | None = None
+        if config.redis_url:
+            self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
+        else:
+            self.channel = Channel(self.board)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
+            if self.presence is not None:
+                self.presence.start()
             try:
                 yield
             finally:
+                if self.presence is not None:
+                    await self.presence.stop()
+                if self.redis is not None:
+                    await self.redis.aclose()
                 await self.db.close()
 
         secret = config.secret()
@@ -68,21 +82,51 @@ class Plenary:
         self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))
 
 
+    def _shared_channel(self, url: str, prefix: str) -> Channel:
+        # Several processes: broadcasts through one Redis channel, presence in
+        # Redis keyed by each process's id (python-socketio's host id).
+        from redis import asyncio as aioredis
+
+        manager = RedisManager(url, channel=f"{prefix}:socketio")
+        self.redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
+        self.presence = presence
+        channel = Channel(self.board, client_manager=manager, presence=presence)
+        manager.on_resubscribed = channel.resync_everyone_here
+        log.info("sharing broadcasts and presence through Redis (prefix %r)", prefix)
+        return channel
+
+    async def _presence_elsewhere(self, tables: list[tuple[str, str]]) -> None:
+        await self.channel.presence_changed_elsewhere(tables)
+
+
 def create_app(config: Config) -> Plenary:
     """Build the application for ``config``."""
     return Plenary(config)
 
 
+def from_environment() -> Any:
+    """The ASGI app from the environment: the factory each worker of ``--workers N`` calls."""
+    from . import config as config_mod
+
+    return create_app(config_mod.load()).asgi
+
+
 def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
     """How uvicorn serves Plenary (``plenary serve`` and the tests use the same)."""
+    return uvicorn.Config(app.asgi, **uvicorn_options(app.config, **overrides))
+
+
+def uvicorn_options(config: Config, **overrides: Any) -> dict[str, Any]:
+    """uvicorn's settings for ``config`` (one process, or each of several workers)."""
     options: dict[str, Any] = {
-        "host": app.config.host,
-        "port": app.config.port,
-        "log_level": app.config.log_level,
+        "host": config.host,
+        "port": config.port,
+        "log_level": config.log_level,
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
         "proxy_headers": True,
         "lifespan": "on",
     } | overrides
-    return uvicorn.Config(app.asgi, **options)
+    return options

@@ -52,6 +52,8 @@ from ..store.queries import now_ms
 from .coalesce import Coalescer
 from .limits import FailureLimiter, TokenBucket
 from .packet import Packet
+from .presence import Here, MemoryPresence, Presence
+from .pubsub import LocalManager, skip_room
 
 log = logging.getLogger(__name__)
 
@@ -152,12 +154,17 @@ def client_address(environ: dict[str, Any]) -> str:
 class Channel:
     """The socket.io server and its handlers, over one :class:`Board`."""
 
-    def __init__(self, board: Board, *, client_manager: Any = None) -> None:
+    def __init__(self, board: Board, *, client_manager: Any = None,
+                 presence: Presence | None = None) -> None:
         self.board = board
+        manager = client_manager or LocalManager()
+        # A kick is an emit to a room; every process then closes its own
+        # sockets in that room (see live/pubsub.py).
+        manager.on_kicked = self._disconnect_room
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             serializer=Packet,
-            client_manager=client_manager,
+            client_manager=manager,
             max_http_buffer_size=MAX_PACKET_BYTES,
             ping_interval=PING_INTERVAL_S,
             ping_timeout=PING_TIMEOUT_S,
@@ -165,6 +172,7 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
+        self.presence_store: Presence = presence or MemoryPresence()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         self.sio.on("connect", self._connect)
@@ -221,33 +229,36 @@ class Channel:
         self.connections[sid] = Connection(session)
         for room in _rooms(session):
             await self.sio.enter_room(sid, room)
-        if session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(session.actor.event_id, session.actor.table_id)
+        actor = session.actor
+        if actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence_store.arrive(sid, Here(actor.event_id, actor.table_id,
+                                                       actor.participant_id, session.name))
+            await self._presence_changed(actor.event_id, actor.table_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        conn = self.connections.pop(sid, None)
-        if conn is not None and conn.session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(conn.session.actor.event_id, conn.session.actor.table_id)
+        self.connections.pop(sid, None)
+        here = await self.presence_store.leave(sid)
+        if here is not None:
+            await self._presence_changed(here.event_id, here.table_id)
 
-    # --- presence: who is connected (this process's view; a cache) --------------
+    # --- presence: who is connected (a cache: memory, or Redis for several processes)
 
-    def presence(self, table_id: str) -> dict[str, Any]:
+    async def presence(self, table_id: str) -> dict[str, Any]:
         """Who is connected at a table now: a count and the names given."""
-        people: dict[str, str | None] = {}
-        for conn in self.connections.values():
-            actor = conn.session.actor
-            if actor.role is Role.PARTICIPANT and actor.table_id == table_id:
-                people[actor.participant_id or ""] = conn.session.name
-        names = sorted(n for n in people.values() if n)
-        return {"table": table_id, "count": len(people), "names": names,
-                "anonymous": sum(1 for n in people.values() if not n)}
+        return await self.presence_store.at(table_id)
 
     async def _presence_changed(self, event_id: str, table_id: str | None) -> None:
         if table_id is None:
             return
-        await self.sio.emit("presence", self.presence(table_id),
+        await self.sio.emit("presence", await self.presence(table_id),
                             to=[facilitator_room(table_id), organiser_room(event_id),
                                 dashboard_room(event_id)])
+
+    async def presence_changed_elsewhere(self, tables: list[tuple[str, str]]) -> None:
+        """Tell the staff screens of these (event, table) pairs who is there now."""
+        for event_id, table_id in tables:
+            await self._presence_changed(event_id, table_id)
 
     # --- events --------------------------------------------------------------
 
@@ -273,7 +284,7 @@ class Channel:
                 await self.publish(result)
                 return {"ok": True, **result.ack}
             if name == "sync":
-                result = self._with_presence(conn.session, result)
+                result = await self._with_presence(conn.session, result)
             return {"ok": True, **result}
 
         return handle
@@ -294,25 +305,36 @@ class Channel:
                        "message": f"The server has no event called {event[:40]!r}."})
 
     async def kick_facilitators(self, table_id: str, code: str) -> None:
-        """Disconnect the table's facilitator screens (their link was replaced)."""
-        for sid, conn in list(self.connections.items()):
-            actor = conn.session.actor
-            if actor.role is Role.FACILITATOR and actor.table_id == table_id:
-                await self.sio.emit("kicked", {"code": code, "message":
-                                    "This facilitator link was replaced by the organiser. "
-                                    "Ask them for the new one."}, to=sid)
-                await self.sio.disconnect(sid)
+        """Disconnect the table's facilitator screens (link replaced), on every process."""
+        await self.sio.emit("kicked", {"code": code, "message":
+                            "This facilitator link was replaced by the organiser. "
+                            "Ask them for the new one."}, to=facilitator_room(table_id))
+
+    async def _disconnect_room(self, room: str) -> None:
+        # Called on each process after a "kicked" emit; only named rooms (a
+        # kick to one sid is followed by its own disconnect).
+        if ":" not in room:
+            return
+        for sid, _ in list(self.sio.manager.get_participants("/", room)):
+            conn = self.connections.get(sid)
+            if conn is not None:
+                conn.kicked = True
+            await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def resync_everyone_here(self, _channel: str = "") -> None:
+        """Ask every screen on this process to catch up from the store (broadcasts were lost)."""
+        await self.sio.emit("resync", {"server_time": now_ms()}, ignore_queue=True)
 
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
 
-    def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    async def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
         actor = session.actor
         if actor.role is Role.FACILITATOR and actor.table_id is not None:
-            return result | {"presence": self.presence(actor.table_id)}
+            return result | {"presence": await self.presence(actor.table_id)}
         if actor.table_id is None and "tables" in result:
-            return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
-                                          for t in result["tables"]}}
+            return result | {"presence": await self.presence_store.counts(
+                t["id"] for t in result["tables"])}
         return result
 
     async def publish(self, outcome: Outcome) -> None:
@@ -332,9 +354,9 @@ class Channel:
             await self.sio.emit("change", change, to=[
                 own, facilitator_room(table_id), organiser_room(event_id)])
             placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
-            author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+            # The author's devices may be on any process: skip their room there.
             await self.sio.emit("change", placeholder, to=table_room(table_id),
-                                skip_sid=author_sids)
+                                skip_sid=[skip_room(own)])
             self.dashboards.add(event_id, placeholder)
         if outcome.event is not None:
             await self.sio.emit("event.updated",
