@@ -82,6 +82,11 @@ JOIN_FAILURE_WINDOW_S = 60.0
 #: notes a second then redraws a projector four times a second, not a hundred.
 DASHBOARD_FLUSH_S = 0.25
 
+#: A screen that gets seq n+2 before n+1 holds it this long before calling
+#: ``sync``: with several processes, changes committed on two of them can cross
+#: in Redis by a few milliseconds (docs/protocol.md, "Sequence numbers").
+REORDER_WAIT_S = 1.0
+
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
 PING_INTERVAL_S = 25

@@ -1,0 +1,207 @@
+"""Two real server processes behind a real nginx, on one PostgreSQL database and one
+Redis prefix (each made for this run): what one process guaranteed must hold
+whichever process each screen is connected to."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .cluster import Cluster, run_cluster
+from .phones import Screen, wait_for
+from .server import connect
+from .services import REDIS, nginx_binary, postgres_database, redis_prefix
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    nginx = nginx_binary()
+    loop = asyncio.new_event_loop()
+    db_cm, redis_cm = postgres_database(), redis_prefix()
+    url = loop.run_until_complete(db_cm.__aenter__())
+    prefix = loop.run_until_complete(redis_cm.__aenter__())
+    try:
+        with run_cluster(tmp_path_factory.mktemp("cluster"), nginx=nginx, database_url=url,
+                         redis_url=REDIS, redis_prefix=prefix) as running:
+            yield running
+    finally:
+        loop.run_until_complete(redis_cm.__aexit__(None, None, None))
+        loop.run_until_complete(db_cm.__aexit__(None, None, None))
+        loop.close()
+
+
+def phone(url: str, code: str, name: str | None = None, key: bytes | None = None) -> Screen:
+    return Screen(url, {"join_code": code, "participant_key": key or secrets.token_bytes(16),
+                        "name": name})
+
+
+@pytest.fixture
+async def screens() -> Any:
+    opened: list[Screen] = []
+    yield opened
+    for s in opened:
+        await s.close()
+
+
+async def opened(screens: list[Screen], *new: Screen) -> list[Screen]:
+    await asyncio.gather(*(s.connect() for s in new))
+    screens.extend(new)
+    await wait_for(lambda: all(s.syncs for s in new), "every screen's first sync")
+    return list(new)
+
+
+async def test_the_processes_came_up_together_and_nginx_passes_websockets(cluster):
+    # Both started at the same moment on a fresh database (racing migrations).
+    assert all(p.popen is not None and p.popen.poll() is None for p in cluster.processes)
+    info = await cluster.as_server().create_event(tables=1, template="world-cafe")
+    client = await connect(cluster.url, {"join_code": info["tables"][0]["join_code"],
+                                         "participant_key": secrets.token_bytes(16)})
+    try:
+        assert client.sio.transport() == "websocket"
+        ack = await client.call("sync", {"since": None})
+        assert ack["ok"] and ack["mode"] == "snapshot"
+    finally:
+        await client.close()
+
+
+def at(cluster: Cluster, i: int) -> str:
+    """Process ``i`` itself (bypassing nginx), to pin a screen to one process."""
+    return cluster.processes[i].url
+
+
+async def test_phones_on_both_processes_see_each_others_notes_in_seq_order(cluster, screens):
+    info = await cluster.as_server().create_event(tables=1, template="world-cafe")
+    code = info["tables"][0]["join_code"]
+    # Two pinned to each process, two through nginx (whichever it picks).
+    phones = await opened(screens, *(phone(u, code) for u in (
+        at(cluster, 0), at(cluster, 0), at(cluster, 1), at(cluster, 1),
+        cluster.url, cluster.url)))
+    per_phone = 8
+
+    async def write(p: Screen) -> None:
+        for i in range(per_phone):
+            await p.post(f"note {i} from {id(p)}")
+
+    await asyncio.gather(*(write(p) for p in phones))
+    total = per_phone * len(phones)
+    assert sorted(s for p in phones for s in p.acked.values()) == list(range(1, total + 1))
+    await wait_for(lambda: all(p.seq == total for p in phones), "every phone at the last seq")
+    for p in phones:
+        assert p.applied == list(range(1, total + 1))  # in seq order, none twice
+        assert len(p.notes) == total
+        assert p.gap_syncs == 0  # crossings in Redis were waited out, never resynced
+
+
+async def test_the_organiser_on_one_process_moves_every_screen_on_both(cluster, screens):
+    server = cluster.as_server()
+    info = await server.create_event(tables=2, template="alchemy")
+    t1, t2 = info["tables"]
+    organiser = await connect(at(cluster, 0), {"token": info["organiser_token"]})
+    dashboard = await connect(at(cluster, 1), {"token": info["dashboard_token"]})
+    try:
+        table_screens = await opened(
+            screens, phone(at(cluster, 0), t1["join_code"]), phone(at(cluster, 1), t1["join_code"]),
+            phone(at(cluster, 1), t2["join_code"]),
+            Screen(at(cluster, 1), {"token": t1["facilitator_token"]}),
+            Screen(at(cluster, 0), {"token": t2["facilitator_token"]}))
+        await organiser.call("sync", {"since": None})
+        ack = await organiser.call("stage.next", {"from": 0})
+        assert ack["ok"], ack
+        await wait_for(lambda: all(s.stage == 1 for s in table_screens),
+                       "every table screen in stage 2")
+        seen: dict[str, int] = {}
+        while len(seen) < 2:
+            change = await dashboard.next_change()
+            if change["type"] == "stage.changed":
+                seen[change["table"]] = change["data"]["stage"]
+        assert seen == {t1["id"]: 1, t2["id"]: 1}
+    finally:
+        await organiser.close()
+        await dashboard.close()
+
+
+async def test_a_private_note_reaches_its_author_and_staff_only_wherever_connected(cluster,
+                                                                                  screens):
+    info = await cluster.as_server().create_event(tables=1, template="alchemy")  # silent writing
+    t = info["tables"][0]
+    key = secrets.token_bytes(16)
+    author_a, author_b = phone(at(cluster, 0), t["join_code"], "Ada", key), \
+        phone(at(cluster, 1), t["join_code"], "Ada", key)
+    others = [phone(at(cluster, 0), t["join_code"]), phone(at(cluster, 1), t["join_code"])]
+    facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
+    await opened(screens, author_a, author_b, *others, facilitator)
+    organiser = await connect(at(cluster, 0), {"token": info["organiser_token"]})
+    dashboard = await connect(at(cluster, 1), {"token": info["dashboard_token"]})
+    try:
+        note_id = await author_a.post("only for me and the staff")
+        seq = author_a.acked[note_id]
+        everyone = [author_a, author_b, *others, facilitator]
+        await wait_for(lambda: all(s.seq >= seq for s in everyone), "the note's seq everywhere")
+        await wait_for(lambda: all(any(c["seq"] == seq for c in s.received) for s in everyone),
+                       "the broadcast of the note everywhere")
+        for s in (author_a, author_b, facilitator):
+            assert s.notes[note_id]["text"] == "only for me and the staff"
+            # One message for the seq: the note, never also its placeholder.
+            assert [c["type"] for c in s.received if c["seq"] == seq] == ["note.added"]
+        for s in others:
+            assert note_id not in s.notes and seq in s.placeholders
+            assert [c["type"] for c in s.received if c["seq"] == seq] == ["private"]
+        for staff, text_expected in ((organiser, True), (dashboard, False)):
+            change = await staff.next_change()
+            while change["seq"] != seq:
+                change = await staff.next_change()
+            if text_expected:
+                assert change["data"]["note"]["text"] == "only for me and the staff"
+            else:
+                assert change["type"] == "private" and "note" not in change["data"]
+    finally:
+        await organiser.close()
+        await dashboard.close()
+
+
+async def test_presence_counts_every_phone_once_across_processes(cluster, screens):
+    info = await cluster.as_server().create_event(tables=1, template="world-cafe")
+    t = info["tables"][0]
+    key = secrets.token_bytes(16)
+    facilitator = Screen(at(cluster, 0), {"token": t["facilitator_token"]})
+    await opened(screens, facilitator)
+    two_devices = [phone(at(cluster, 0), t["join_code"], "Ada", key),
+                   phone(at(cluster, 1), t["join_code"], "Ada", key)]
+    other = phone(at(cluster, 1), t["join_code"], "Bo")
+    await opened(screens, *two_devices, other)
+    await wait_for(lambda: facilitator.presence and facilitator.presence[-1]["count"] == 2,
+                   "presence of two people")
+    assert facilitator.presence[-1]["names"] == ["Ada", "Bo"]
+    await two_devices[1].close()
+    screens.remove(two_devices[1])
+    await wait_for(lambda: len(facilitator.presence) >= 4, "presence after a device left")
+    assert facilitator.presence[-1]["count"] == 2  # Ada is still here on process A
+    await other.close()
+    screens.remove(other)
+    await wait_for(lambda: facilitator.presence[-1]["count"] == 1, "presence after Bo left")
+
+
+async def test_a_facilitator_link_replaced_on_one_process_cuts_off_the_other(cluster, screens):
+    import httpx
+
+    info = await cluster.as_server().create_event(tables=1, template="world-cafe")
+    t = info["tables"][0]
+    facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
+    await opened(screens, facilitator)
+    gone = asyncio.Event()
+    facilitator.sio.on("disconnect", lambda *a: gone.set())
+    async with httpx.AsyncClient(base_url=at(cluster, 0),
+                                 headers={"origin": cluster.config.public_url}) as http:
+        r = await http.post("/api/session", json={"token": info["organiser_token"]})
+        assert r.status_code == 200, r.text
+        r = await http.post(f"/api/events/{info['id']}/tables/{t['id']}/regenerate",
+                            json={"what": "facilitator_link"})
+        assert r.status_code == 200, r.text
+    await asyncio.wait_for(gone.wait(), 10)
+    assert facilitator.kicked[0]["code"] == "credential_replaced"
