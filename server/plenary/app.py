@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from .actions import Board
+from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
@@ -35,13 +35,13 @@ class Plenary:
         config.check()
         self.config = config
         self.db = Database(config.database_url)
-        self.board = Board(self.db, config.secret())
+        self.actions = Actions(self.db, config.secret())
         self.redis: Any = None
         self.presence: RedisPresence | None = None
         if config.redis_url:
             self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
         else:
-            self.channel = Channel(self.board)
+            self.channel = Channel(self.actions)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -63,7 +63,7 @@ class Plenary:
         api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
                          self.channel.kick_facilitators)
         http = Starlette(
-            routes=[*api.routes(), *export_http.routes(self.board, secret),
+            routes=[*api.routes(), *export_http.routes(self.db, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.
@@ -91,7 +91,7 @@ class Plenary:
         self.redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
         self.presence = presence
-        channel = Channel(self.board, client_manager=manager, presence=presence)
+        channel = Channel(self.actions, client_manager=manager, presence=presence)
         manager.on_resubscribed = channel.resync_everyone_here
         log.info("sharing broadcasts and presence through Redis (prefix %r)", prefix)
         return channel

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import NotFound
 from ..domain.template import Template, template_from_data
 from .database import Database
 from .schema import (
@@ -542,7 +541,7 @@ def _labels(template: Template, stage_index: int, step_index: int,
 
 @dataclass(frozen=True, slots=True)
 class RecordRows:
-    """A whole event as rows keyed by column name, ready to insert (see :func:`restore`)."""
+    """A whole event as rows keyed by column name, ready to insert (see :func:`insert_record`)."""
 
     event: Row
     topics: Sequence[Row]
@@ -555,7 +554,7 @@ class RecordRows:
 
 
 #: Each part of a record and the table it fills, in the order the foreign keys need.
-_RESTORE_ORDER: tuple[tuple[str, sa.Table], ...] = (
+RESTORE_ORDER: tuple[tuple[str, sa.Table], ...] = (
     ("topics", topics),
     ("tables", board_tables),
     ("participants", participants),
@@ -566,36 +565,23 @@ _RESTORE_ORDER: tuple[tuple[str, sa.Table], ...] = (
 )
 
 
-async def restore(db: Database, record: RecordRows) -> None:
-    """Write a whole event into the database, keeping every id, in one transaction.
+def event_exists(conn: sa.Connection, event_id: str) -> bool:
+    """Whether an event with this id is in the database."""
+    return conn.execute(sa.select(events.c.id).where(events.c.id == event_id)).first() is not None
 
-    Refuses (Conflict) if the event is already there, or if any of its ids or join
-    codes is taken by another event; then nothing is written.
-    """
-    event_id = record.event["id"]
-    async with db.read() as conn:
-        exists = (await conn.execute(sa.select(events.c.id).where(events.c.id == event_id))
-                  ).first()
-    if exists is not None:
-        raise Conflict(f"Event {event_id!r} is already in this database; nothing was "
-                       "imported. Import into an empty database.", code="event_exists")
-    try:
-        async with db.write() as conn:
-            await conn.execute(sa.insert(events).values(**record.event))
-            for part, table in _RESTORE_ORDER:
-                for batch in _batches(getattr(record, part), BATCH):
-                    await conn.execute(sa.insert(table), batch)
-            if conn.dialect.name == "postgresql":
-                # Topic ids were given explicitly, which does not move the id
-                # sequence on: move it past them so later topics do not collide.
-                await conn.execute(sa.text(
-                    "SELECT setval(pg_get_serial_sequence('topics', 'id'), "
-                    "GREATEST((SELECT max(id) FROM topics), 1))"))
-    except IntegrityError as exc:
-        raise Conflict(
-            "Some of this event's ids or join codes are already used in this database "
-            f"({type(exc.orig).__name__}: {exc.orig}); nothing was imported. "
-            "Import into an empty database.", code="ids_taken") from None
+
+def insert_record(conn: sa.Connection, record: RecordRows) -> None:
+    """Insert a whole event's rows, every id kept, in the caller's transaction."""
+    conn.execute(sa.insert(events).values(**record.event))
+    for part, table in RESTORE_ORDER:
+        for batch in _batches(getattr(record, part), BATCH):
+            conn.execute(sa.insert(table), batch)
+    if conn.dialect.name == "postgresql":
+        # Topic ids were given explicitly, which does not move the id sequence
+        # on: move it past them so later topics do not collide.
+        conn.execute(sa.text(
+            "SELECT setval(pg_get_serial_sequence('topics', 'id'), "
+            "GREATEST((SELECT max(id) FROM topics), 1))"))
 
 
 def _batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
