@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from plenary.live.redis_state import HOST_TTL_S
 
 from .cluster import Cluster, run_cluster
 from .phones import Screen, wait_for
@@ -208,3 +209,58 @@ async def test_a_facilitator_link_replaced_on_one_process_cuts_off_the_other(clu
         assert r.status_code == 200, r.text
     await asyncio.wait_for(gone.wait(), 10)
     assert facilitator.kicked[0]["code"] == "credential_replaced"
+
+
+async def board_in_store(cluster: Cluster, code: str) -> dict[str, dict[str, Any]]:
+    """The table's notes as a fresh screen loads them (from the store), by id."""
+    fresh = await connect(cluster.url, {"join_code": code,
+                                        "participant_key": secrets.token_bytes(16)})
+    try:
+        ack = await fresh.call("sync", {"since": None})
+        return {n["id"]: n for n in ack["notes"]}, ack["seq"]
+    finally:
+        await fresh.close()
+
+
+async def test_sigkill_of_one_process_loses_and_duplicates_nothing(cluster, screens):
+    """Last in this module: it kills process 0 (and starts it again afterwards)."""
+    info = await cluster.as_server().create_event(tables=1, template="world-cafe")
+    t = info["tables"][0]
+    phones = await opened(screens, *(phone(cluster.url, t["join_code"]) for _ in range(8)))
+    stranded = phone(at(cluster, 0), t["join_code"], "Stranded")  # can only come back to A
+    facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
+    await opened(screens, stranded, facilitator)
+    await wait_for(lambda: facilitator.presence and facilitator.presence[-1]["count"] == 9,
+                   "nine people present")
+    posted: list[str] = []
+    killed = asyncio.Event()
+
+    async def write(p: Screen) -> None:
+        for i in range(6):
+            posted.append(await p.post(f"{id(p)} #{i}"))
+            if i == 2:
+                await killed.wait()  # half before the kill, half after
+
+    writers = [asyncio.create_task(write(p)) for p in phones]
+    await wait_for(lambda: len(posted) >= 3 * len(phones), "the first half posted")
+    cluster.processes[0].kill()
+    killed.set()
+    await asyncio.gather(*writers)
+    await wait_for(lambda: all(not p.outbox for p in phones), "every outbox empty", within=30)
+    moved = [p for p in phones if p.connects > 1]
+    assert moved and len(moved) < len(phones)  # nginx had put phones on both processes
+    store, seq = await board_in_store(cluster, t["join_code"])
+    assert sorted(store) == sorted(posted)  # every acknowledged note, once
+    assert len({n["text"] for n in store.values()}) == len(posted)
+    await wait_for(lambda: all(p.seq == seq for p in phones), "every phone at the store's seq")
+    for p in phones:
+        assert sorted(p.notes) == sorted(store)
+        assert p.applied == list(range(1, seq + 1))
+    # The stranded phone's process is gone: it stops being counted within a
+    # heartbeat or two, although it never said goodbye.
+    await wait_for(lambda: facilitator.presence[-1]["count"] == 8,
+                   "the dead process's phone leaving presence", within=HOST_TTL_S + 10)
+    screens.remove(stranded)
+    await stranded.close()
+    cluster.processes[0].start()
+    cluster.processes[0].wait_healthy()
