@@ -58,3 +58,9 @@ def test_several_processes_refuse_to_start_without_a_shared_secret(tmp_path):
         config.load({"PLENARY_WORKERS": "2", "PLENARY_SECRET_KEY": "k"}).check()
     with pytest.raises(config.ConfigError, match="whole number"):
         config.load({"PLENARY_WORKERS": "two"})
+
+
+def test_the_deployment_guide_shows_the_tested_nginx_config_verbatim():
+    conf = (ROOT / "deploy" / "nginx" / "plenary.conf").read_text()
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    assert f"```nginx\n{conf}```" in guide
