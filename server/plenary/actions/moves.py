@@ -54,6 +54,7 @@ def move_stage(conn: Connection, session: Session, p: StageMove, delta: int) -> 
     authorize(actor, Action.MOVE_STAGE, event_id=actor.event_id)
     event = event_state(load_event(conn, actor.event_id))
     target = rules.move_stage(event, delta, expected=p.expected)
+    q.lock_tables_of_event(conn, event.id)
     changes: list[Row] = []
     # Nothing written in silence stays unseen once the stage moves.
     for t in q.tables_with_private_notes(conn, event.id):
@@ -64,7 +65,8 @@ def move_stage(conn: Connection, session: Session, p: StageMove, delta: int) -> 
     q.set_tables_position(conn, event.id, stage_index=target, step_index=0)
     changes += q.append_event_change(conn, event.id, "stage.changed",
                                      {"stage": target, "step": 0})
-    row = load_event(conn, event.id)
+    row = q.event_row(conn, event.id)
+    assert row is not None
     return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row))
 
 

@@ -90,7 +90,10 @@ class Database:
         else:
             self._writer = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10,
                                                pool_pre_ping=True)
-            self._reader = self._writer
+            # Reads that build an answer (snapshot, replay, console glance) run
+            # several statements; REPEATABLE READ makes them all see one instant,
+            # as SQLite's WAL read transaction does.
+            self._reader = self._writer.execution_options(isolation_level="REPEATABLE READ")
         self._migrated = asyncio.Lock()
 
     @property
@@ -130,5 +133,5 @@ class Database:
     async def close(self) -> None:
         """Release every pooled connection."""
         await self._writer.dispose()
-        if self._reader is not self._writer:
+        if self.is_sqlite:
             await self._reader.dispose()

@@ -10,7 +10,7 @@ synchronous connection, so that a whole action runs in the driver's thread
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -35,17 +35,38 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def event_row(conn: Connection, event_id: str) -> Row | None:
-    """The event's row, or None."""
-    row = (conn.execute(sa.select(events).where(events.c.id == event_id))).mappings().first()
+#: How a write transaction locks a row it reads before it writes (PostgreSQL;
+#: SQLite's BEGIN IMMEDIATE already holds the whole database). "share" lets many
+#: table actions read the event at once while keeping an event-wide change out.
+Lock = Literal["update", "share"] | None
+
+
+def _locked(stmt: sa.Select[Any], lock: Lock) -> sa.Select[Any]:
+    if lock == "update":
+        return stmt.with_for_update()
+    if lock == "share":
+        return stmt.with_for_update(read=True)
+    return stmt
+
+
+def event_row(conn: Connection, event_id: str, *, lock: Lock = None) -> Row | None:
+    """The event's row, or None; ``lock`` holds it until the transaction ends."""
+    stmt = _locked(sa.select(events).where(events.c.id == event_id), lock)
+    row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
 
 
-def table_row(conn: Connection, table_id: str) -> Row | None:
-    """The table's row, or None."""
-    stmt = sa.select(board_tables).where(board_tables.c.id == table_id)
-    row = (conn.execute(stmt)).mappings().first()
+def table_row(conn: Connection, table_id: str, *, lock: Lock = None) -> Row | None:
+    """The table's row, or None; ``lock`` holds it until the transaction ends."""
+    stmt = _locked(sa.select(board_tables).where(board_tables.c.id == table_id), lock)
+    row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
+
+
+def lock_tables_of_event(conn: Connection, event_id: str) -> None:
+    """Hold every table of the event (an event-wide move), in one statement."""
+    conn.execute(sa.select(board_tables.c.id).where(board_tables.c.event_id == event_id)
+                 .order_by(board_tables.c.id).with_for_update())
 
 
 def table_by_join_code(conn: Connection, code: str) -> Row | None:
