@@ -84,6 +84,8 @@ class Screen:
             self.syncs += 1
             if not ack.get("ok"):
                 return
+            if isinstance(ack.get("presence"), dict) and "count" in ack["presence"]:
+                self.presence.append(ack["presence"])  # a facilitator's: who is here now
             if ack["mode"] == "snapshot":
                 self.notes = {n["id"]: n for n in ack["notes"]}
                 self.applied.extend(range(self.seq + 1, ack["seq"] + 1))

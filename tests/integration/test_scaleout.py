@@ -182,9 +182,10 @@ async def test_presence_counts_every_phone_once_across_processes(cluster, screen
     await wait_for(lambda: facilitator.presence and facilitator.presence[-1]["count"] == 2,
                    "presence of two people")
     assert facilitator.presence[-1]["names"] == ["Ada", "Bo"]
+    before = len(facilitator.presence)
     await two_devices[1].close()
     screens.remove(two_devices[1])
-    await wait_for(lambda: len(facilitator.presence) >= 4, "presence after a device left")
+    await wait_for(lambda: len(facilitator.presence) > before, "presence after a device left")
     assert facilitator.presence[-1]["count"] == 2  # Ada is still here on process A
     await other.close()
     screens.remove(other)
@@ -226,10 +227,11 @@ async def test_sigkill_of_one_process_loses_and_duplicates_nothing(cluster, scre
     """Last in this module: it kills process 0 (and starts it again afterwards)."""
     info = await cluster.as_server().create_event(tables=1, template="world-cafe")
     t = info["tables"][0]
+    facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
+    await opened(screens, facilitator)
     phones = await opened(screens, *(phone(cluster.url, t["join_code"]) for _ in range(8)))
     stranded = phone(at(cluster, 0), t["join_code"], "Stranded")  # can only come back to A
-    facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
-    await opened(screens, stranded, facilitator)
+    await opened(screens, stranded)
     await wait_for(lambda: facilitator.presence and facilitator.presence[-1]["count"] == 9,
                    "nine people present")
     posted: list[str] = []
