@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from plenary import config as config_mod
@@ -75,19 +76,13 @@ class Process:
         out.close()
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
+        def alive() -> None:
             assert self.popen is not None
             if self.popen.poll() is not None:
                 raise RuntimeError(f"plenary serve exited ({self.popen.returncode}):\n"
                                    + self.log.read_text()[-3000:])
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"plenary serve did not answer:\n{self.log.read_text()[-3000:]}")
+
+        _wait_healthy(self.url, "plenary serve", self.log, alive)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no goodbye to Redis or the clients."""
@@ -124,9 +119,12 @@ class Cluster:
                          for p in self.processes)
 
 
-def _wait_port(url: str, what: str, log: Path) -> None:
+def _wait_healthy(url: str, what: str, log: Path, alive: Any = None) -> None:
+    """Wait for ``url``/healthz to answer 200; ``alive()`` raises if the process died."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
+        if alive is not None:
+            alive()
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
@@ -134,7 +132,7 @@ def _wait_port(url: str, what: str, log: Path) -> None:
             pass
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not answer at {url}:\n"
-                       + (log.read_text() if log.exists() else ""))
+                       + (log.read_text()[-3000:] if log.exists() else ""))
 
 
 @contextmanager
@@ -167,7 +165,7 @@ def run_cluster(tmp: Path, *, nginx: str, database_url: str, redis_url: str,
                 [nginx, "-p", str(nginx_dir), "-e", str(nginx_dir / "startup.log"),
                  "-c", str(nginx_dir / "nginx.conf")],
                 stdout=subprocess.DEVNULL, stderr=out)
-        _wait_port(f"http://127.0.0.1:{front}", "nginx", nginx_dir / "nginx.out")
+        _wait_healthy(f"http://127.0.0.1:{front}", "nginx", nginx_dir / "nginx.out")
         cfg = config_mod.load(env)
         yield Cluster(f"http://127.0.0.1:{front}", procs, cfg, nginx_log)
     finally:
