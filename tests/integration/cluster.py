@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,14 +137,14 @@ def _wait_healthy(url: str, what: str, log: Path, alive: Any = None) -> None:
 
 
 @contextmanager
-def run_cluster(tmp: Path, *, nginx: str, database_url: str, redis_url: str,
-                redis_prefix: str, processes: int = 2):
+def run_cluster(tmp: Path, *, nginx: str, database_url: str, redis_url: str | None,
+                redis_prefix: str, processes: int = 2) -> Iterator[Cluster]:
     """Start ``processes`` servers at once (a fresh database: they race to migrate) and nginx."""
     secret = secrets.token_hex(32)
     ports = [free_port() for _ in range(processes)]
     front = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLENARY_", "REDIS_"))}
-    env |= {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+    env |= {"DATABASE_URL": database_url, "REDIS_URL": redis_url or "",
             "PLENARY_REDIS_PREFIX": redis_prefix, "PLENARY_SECRET_KEY": secret,
             "PLENARY_PUBLIC_URL": f"http://127.0.0.1:{front}",
             "PLENARY_TRUSTED_PROXIES": "127.0.0.1", "PLENARY_LOG_LEVEL": "warning"}
