@@ -6,6 +6,7 @@ import pytest
 from plenary.live.presence import Here
 from plenary.live.redis_state import RedisPresence, RedisWindowStore
 
+from .server import free_port
 from .services import REDIS, redis_prefix
 
 pytestmark = pytest.mark.integration
@@ -109,3 +110,24 @@ async def test_join_windows_are_shared_and_expire(redis_and_prefix):
     assert await a.ages("wrong:1.2.3.4", 60) == []
     await a.add("wrong:5.6.7.8", "XYZ", 60)
     assert 0 < await redis.pttl(f"{prefix}:limit:wrong:5.6.7.8") <= 60_000  # Redis expires it
+
+
+async def test_departures_missed_while_redis_was_away_leave_no_ghost(redis_and_prefix):
+    redis, prefix = redis_and_prefix
+
+    async def changed(tables: list[tuple[str, str]]) -> None:
+        pass
+
+    a = RedisPresence(redis, prefix, "A", changed)
+    await a.beat()
+    await a.arrive("s1", here("t1", "ada"))
+    await a.arrive("s2", here("t1", "bo"))
+    from redis import asyncio as aioredis
+
+    reachable, a.redis = a.redis, aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    await a.leave("s2")  # Redis unreachable: forgotten in memory only
+    await a.redis.aclose()
+    a.redis = reachable
+    await a.beat()  # back: what Redis holds for A is replaced by what A knows
+    assert await redis.hkeys(f"{prefix}:presence:t1") == [b"A|s1"]
+    assert (await RedisPresence(redis, prefix, "B", changed).at("t1"))["count"] == 1

@@ -161,13 +161,19 @@ class RedisPresence:
         was_failing, self._failing = self._failing, False
         if was_failing:
             log.warning("presence: Redis reachable again")
-        if self.local.sids and (not result[2] or was_failing):
-            # Redis restarted empty (or missed our writes): put our people back.
+        if was_failing or (self.local.sids and not result[2]):
+            # Redis restarted empty, or missed arrivals and departures while it
+            # was away: replace what it holds for us with what we know.
+            stale = await self._forget(self.host)
             pipe = self.redis.pipeline(transaction=False)
+            pipe.set(self._key("alive", self.host), "1", px=int(HOST_TTL_S * 1000))
+            pipe.sadd(self._key("hosts"), self.host)
             for sid, here in self.local.sids.items():
                 self._write(pipe, sid, here)
             await self._guard(pipe.execute())
-            await self.on_changed(sorted(self.local.tables()))
+            tables = sorted(set(stale) | self.local.tables())
+            if tables:
+                await self.on_changed(tables)
         await self._reap()
 
     async def _reap(self) -> None:
