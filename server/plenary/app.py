@@ -20,7 +20,7 @@ from .config import Config
 from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
-from .live.pubsub import RedisManager
+from .live.pubsub import RedisManager, redis_options
 from .live.redis_state import RedisPresence
 from .store import Database
 from .web import SecurityHeaders, routes
@@ -88,7 +88,7 @@ class Plenary:
         from redis import asyncio as aioredis
 
         manager = RedisManager(url, channel=f"{prefix}:socketio")
-        self.redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.redis = aioredis.Redis.from_url(url, **redis_options())
         presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
         self.presence = presence
         channel = Channel(self.actions, client_manager=manager, presence=presence)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from plenary.live.presence import Here
+from plenary.live.pubsub import redis_options
 from plenary.live.redis_state import RedisPresence, RedisWindowStore
 
 from .server import free_port
@@ -124,7 +125,7 @@ async def test_departures_missed_while_redis_was_away_leave_no_ghost(redis_and_p
     await a.arrive("s2", here("t1", "bo"))
     from redis import asyncio as aioredis
 
-    reachable, a.redis = a.redis, aioredis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    reachable, a.redis = a.redis, aioredis.Redis(port=free_port(), **redis_options())
     await a.leave("s2")  # Redis unreachable: forgotten in memory only
     await a.redis.aclose()
     a.redis = reachable

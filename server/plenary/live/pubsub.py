@@ -37,6 +37,22 @@ REDIS_TIMEOUT_S = 2.0
 Hook = Callable[[str], Awaitable[None]]
 
 
+def redis_options() -> dict[str, Any]:
+    """How every Redis client of Plenary's connects: fail fast, never hold up an ack.
+
+    redis-py retries a failed command ten times with backoff (seconds in all); while
+    Redis is down that would delay every acknowledgement, which waits for its
+    broadcast to be published. One immediate retry (a pooled connection that went
+    stale when Redis restarted) and a short timeout instead; what is not published
+    is repaired from the store (``resync``).
+    """
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return {"socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S,
+            "retry": Retry(NoBackoff(), 1)}
+
+
 def skip_room(room: str) -> str:
     """A ``skip_sid`` entry meaning "every member of ``room``", on whichever process."""
     return _SKIP_ROOM + room
@@ -85,8 +101,7 @@ class RedisManager(_KickHook, socketio.AsyncRedisManager):
     """Several processes: emits travel through one Redis channel (JSON messages)."""
 
     def __init__(self, url: str, channel: str) -> None:
-        super().__init__(url, channel=channel, redis_options={
-            "socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S})
+        super().__init__(url, channel=channel, redis_options=redis_options())
         #: Called (with the channel name) when the subscription is back after a loss.
         self.on_resubscribed: Hook | None = None
         self._publish_failed = False
