@@ -39,7 +39,7 @@ def nginx_main_config(tmp: Path) -> str:
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     return (f"{user}daemon off;\nworker_processes 1;\npid {tmp / 'nginx.pid'};\n"
             f"error_log {tmp / 'nginx-error.log'} warn;\n"
-            f"events {{ worker_connections 4096; }}\n"
+            f"worker_rlimit_nofile 70000;\nevents {{ worker_connections 32768; }}\n"
             f"http {{\n    access_log off;\n{temps}\n    include {tmp / 'plenary.conf'};\n}}\n")
 
 
