@@ -336,6 +336,8 @@ def main() -> None:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="seed")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
+    parser.add_argument("--tables", type=int, metavar="N",
+                        help="override the scenario's number of tables (10 phones each)")
     parser.add_argument("--processes", type=int, default=1, metavar="N",
                         help="compare 1 process with N behind nginx, both on PostgreSQL "
                              "(N > 1: Redis between them) instead of with bare python-socketio")
@@ -343,6 +345,8 @@ def main() -> None:
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
+    if args.tables:
+        scenario = Scenario(args.tables, scenario.phones, scenario.dashboards, scenario.steps)
     if args.processes > 1:
         by_count: dict[int, list[dict[str, float]]] = {1: [], args.processes: []}
         with tempfile.TemporaryDirectory() as tmp:

@@ -37,9 +37,11 @@ def nginx_main_config(tmp: Path) -> str:
     user = "user root;\n" if os.geteuid() == 0 else ""  # temp dirs under tmp are root's
     temps = "\n".join(f"    {kind}_temp_path {tmp / kind};"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return (f"{user}daemon off;\nworker_processes 1;\npid {tmp / 'nginx.pid'};\n"
+    # Two workers: each proxied websocket holds two descriptors, and a container's
+    # root may not raise its limit (20,000 here) past 10,000 sockets per worker.
+    return (f"{user}daemon off;\nworker_processes 2;\npid {tmp / 'nginx.pid'};\n"
             f"error_log {tmp / 'nginx-error.log'} warn;\n"
-            f"worker_rlimit_nofile 70000;\nevents {{ worker_connections 32768; }}\n"
+            f"events {{ worker_connections 16384; }}\n"
             f"http {{\n    access_log off;\n{temps}\n    include {tmp / 'plenary.conf'};\n}}\n")
 
 
