@@ -181,6 +181,7 @@ class Channel:
         )
         self.connections: dict[str, Connection] = {}
         self.presence_store: Presence = presence or MemoryPresence()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         # Broadcasts leave in commit order: the write path hands each committed
@@ -287,6 +288,8 @@ class Channel:
                 payload = parse(model, data, what=name)
                 result = await fn(conn.session, payload)
             except DomainError as exc:
+                if exc.code == "credential_replaced":
+                    await self._cut_off(sid, exc)
                 return _error(exc.as_dict())
             except OperationalError as exc:
                 log.exception("database error in %s", name)
@@ -322,11 +325,34 @@ class Channel:
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
 
-    async def kick_facilitators(self, table_id: str, code: str) -> None:
-        """Disconnect the table's facilitator screens (link replaced), on every process."""
-        await self.sio.emit("kicked", {"code": code, "message":
-                            "This facilitator link was replaced by the organiser. "
-                            "Ask them for the new one."}, to=facilitator_room(table_id))
+    async def revoke(self, role: Role, scope_id: str) -> None:
+        """Cut off every connection that used a credential just replaced.
+
+        Everyone who holds one credential shares one room (a table's phones, its
+        facilitator screens, an event's consoles, its dashboards). ``kicked`` goes to
+        that room on every process, each process disconnects its own members of it,
+        and the room is closed everywhere (so no more broadcasts reach it). Should a
+        disconnect be missed (Redis down), the member is refused on its next action,
+        which checks the credential against the store (and is then disconnected).
+        """
+        room = _CREDENTIAL_ROOM[role](scope_id)
+        # Every process disconnects its own members of the room after this
+        # emit (the manager's kick hook: _disconnect_room).
+        await self.sio.emit("kicked", {"code": "credential_replaced",
+                                       "message": _REPLACED[role]}, to=room)
+        await self.sio.close_room(room)
+
+    async def _cut_off(self, sid: str, exc: DomainError) -> None:
+        # A connection whose credential was replaced while it was on another
+        # process: it hears why, then goes (after this refusal's ack is sent).
+        await self.sio.emit("kicked", exc.as_dict(), to=sid)
+        task = asyncio.create_task(self._disconnect_soon(sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _disconnect_soon(self, sid: str) -> None:
+        await asyncio.sleep(0)  # let the refusal's ack go out first
+        await self.sio.disconnect(sid)
 
     async def _disconnect_room(self, room: str) -> None:
         # Called on each process after a "kicked" emit; only named rooms (a
@@ -403,6 +429,22 @@ class Channel:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+
+#: The room of everyone who holds one credential, by the role it is for.
+_CREDENTIAL_ROOM: dict[Role, Callable[[str], str]] = {
+    Role.PARTICIPANT: table_room, Role.FACILITATOR: facilitator_room,
+    Role.ORGANISER: organiser_room, Role.DASHBOARD: dashboard_room,
+}
+
+_REPLACED = {
+    Role.PARTICIPANT: "This table's join code was replaced by the organiser. Ask your "
+                      "facilitator for the new code.",
+    Role.FACILITATOR: "This facilitator link was replaced by the organiser. Ask them for "
+                      "the new one.",
+    Role.ORGANISER: "This organiser link was replaced. Open the console from the new link.",
+    Role.DASHBOARD: "This dashboard link was replaced. Open the new dashboard link.",
+}
 
 
 def _rooms(session: Session) -> list[str]:

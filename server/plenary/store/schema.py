@@ -165,3 +165,13 @@ changes = sa.Table(
     # gets the sequence number with the content left out.
     sa.Column("private_to", sa.String(16)),
 )
+
+# The organiser consoles signed in now. The signed cookie names one by a random id
+# (only its hash is kept here): signing out deletes the row, so a copied cookie
+# stops working with the console it was copied from.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False, index=True),
+)
