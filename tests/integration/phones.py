@@ -39,6 +39,7 @@ class Screen:
     gap_syncs: int = 0
     stage: int | None = None
     step: int | None = None
+    gone: asyncio.Event = field(default_factory=asyncio.Event)  # disconnected at least once
     _gap_timer: asyncio.TimerHandle | None = None
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -52,6 +53,7 @@ class Screen:
         self.sio.on("resync", self._on_resync)
         self.sio.on("presence", self.presence.append)
         self.sio.on("kicked", self.kicked.append)
+        self.sio.on("disconnect", lambda *_: self.gone.set())
 
     async def connect(self) -> None:
         await self.sio.connect(self.url, auth=self.auth, transports=["websocket"],

@@ -192,24 +192,25 @@ async def test_presence_counts_every_phone_once_across_processes(cluster, screen
     await wait_for(lambda: facilitator.presence[-1]["count"] == 1, "presence after Bo left")
 
 
-async def test_a_facilitator_link_replaced_on_one_process_cuts_off_the_other(cluster, screens):
+async def test_a_link_or_code_replaced_on_one_process_cuts_off_the_other(cluster, screens):
     import httpx
 
     info = await cluster.as_server().create_event(tables=1, template="world-cafe")
     t = info["tables"][0]
     facilitator = Screen(at(cluster, 1), {"token": t["facilitator_token"]})
-    await opened(screens, facilitator)
-    gone = asyncio.Event()
-    facilitator.sio.on("disconnect", lambda *a: gone.set())
+    phone_b = phone(at(cluster, 1), t["join_code"])
+    await opened(screens, facilitator, phone_b)
     async with httpx.AsyncClient(base_url=at(cluster, 0),
                                  headers={"origin": cluster.config.public_url}) as http:
         r = await http.post("/api/session", json={"token": info["organiser_token"]})
         assert r.status_code == 200, r.text
-        r = await http.post(f"/api/events/{info['id']}/tables/{t['id']}/regenerate",
-                            json={"what": "facilitator_link"})
-        assert r.status_code == 200, r.text
-    await asyncio.wait_for(gone.wait(), 10)
-    assert facilitator.kicked[0]["code"] == "credential_replaced"
+        for what, screen in (("facilitator_link", facilitator), ("join_code", phone_b)):
+            r = await http.post(f"/api/events/{info['id']}/tables/{t['id']}/regenerate",
+                                json={"what": what})
+            assert r.status_code == 200, r.text
+            # Disconnected by process B itself, not only told to go.
+            await asyncio.wait_for(screen.gone.wait(), 10)
+            assert screen.kicked[0]["code"] == "credential_replaced"
 
 
 async def board_in_store(cluster: Cluster, code: str) -> dict[str, dict[str, Any]]:
