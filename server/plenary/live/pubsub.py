@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -172,7 +172,3 @@ async def _quietly(*closing: Awaitable[Any]) -> None:
         except Exception:  # closing a broken connection may fail; nothing to do
             log.debug("closing a Redis connection failed", exc_info=True)
 
-
-def local_members(manager: socketio.AsyncManager, room: str) -> Iterable[str]:
-    """The sids in ``room`` on this process."""
-    return [sid for sid, _ in manager.get_participants("/", room)]
