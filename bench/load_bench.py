@@ -338,6 +338,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
     parser.add_argument("--tables", type=int, metavar="N",
                         help="override the scenario's number of tables (10 phones each)")
+    parser.add_argument("--rate", type=int, metavar="N",
+                        help="override the notes per second of the scenario's first phase")
     parser.add_argument("--processes", type=int, default=1, metavar="N",
                         help="compare 1 process with N behind nginx, both on PostgreSQL "
                              "(N > 1: Redis between them) instead of with bare python-socketio")
@@ -345,8 +347,12 @@ def main() -> None:
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
-    if args.tables:
-        scenario = Scenario(args.tables, scenario.phones, scenario.dashboards, scenario.steps)
+    if args.tables or args.rate:
+        steps = [dict(st) for st in scenario.steps]
+        if args.rate:
+            steps[0]["rate"] = args.rate
+        scenario = Scenario(args.tables or scenario.tables, scenario.phones,
+                            scenario.dashboards, steps)
     if args.processes > 1:
         by_count: dict[int, list[dict[str, float]]] = {1: [], args.processes: []}
         with tempfile.TemporaryDirectory() as tmp:
