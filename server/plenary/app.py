@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,19 +15,23 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import console_session
+from . import console_session, gcpolicy
 from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
+from .live.guard import FrameGuard
 from .live.pubsub import RedisManager, redis_options
-from .live.redis_state import RedisPresence
+from .live.redis_state import RedisPresence, RedisWindowStore
 from .store import Database
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
+
+#: Seconds uvicorn waits for open connections after SIGTERM before closing them.
+SHUTDOWN_GRACE_S = 3
 
 
 class Plenary:
@@ -38,7 +43,7 @@ class Plenary:
         self.db = Database(config.database_url)
         self.actions = Actions(self.db, config.secret())
         self.redis: Any = None
-        self.presence: RedisPresence | None = None
+        self.shared_presence: RedisPresence | None = None
         if config.redis_url:
             self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
         else:
@@ -48,13 +53,17 @@ class Plenary:
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
-            if self.presence is not None:
-                self.presence.start()
+            gcpolicy.apply()
+            gcpolicy.watch()
+            freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
+            if self.shared_presence is not None:
+                self.shared_presence.start()
             try:
                 yield
             finally:
-                if self.presence is not None:
-                    await self.presence.stop()
+                freezer.cancel()
+                if self.shared_presence is not None:
+                    await self.shared_presence.stop()
                 if self.redis is not None:
                     await self.redis.aclose()
                 await self.db.close()
@@ -80,25 +89,29 @@ class Plenary:
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
-        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http, config.public_url))
+        self.asgi = FrameGuard(socketio.ASGIApp(self.channel.sio,
+                                                SecurityHeaders(http, config.public_url)))
 
 
     def _shared_channel(self, url: str, prefix: str) -> Channel:
-        # Several processes: broadcasts through one Redis channel, presence in
-        # Redis keyed by each process's id (python-socketio's host id).
+        # Several processes: broadcasts through one Redis channel; presence and
+        # join limits in Redis, presence keyed by each process's id (the
+        # manager's host id).
         from redis import asyncio as aioredis
 
         manager = RedisManager(url, channel=f"{prefix}:socketio")
         self.redis = aioredis.Redis.from_url(url, **redis_options())
         presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
-        self.presence = presence
-        channel = Channel(self.actions, client_manager=manager, presence=presence)
+        self.shared_presence = presence
+        channel = Channel(self.actions, client_manager=manager, presence=presence,
+                          join_store=RedisWindowStore(self.redis, prefix))
         manager.on_resubscribed = channel.resync_everyone_here
-        log.info("sharing broadcasts and presence through Redis (prefix %r)", prefix)
+        log.info("sharing broadcasts, presence and join limits through Redis (prefix %r)",
+                 prefix)
         return channel
 
-    async def _presence_elsewhere(self, tables: list[tuple[str, str]]) -> None:
-        await self.channel.presence_changed_elsewhere(tables)
+    async def _presence_elsewhere(self, table_ids: list[str]) -> None:
+        await self.channel.presence_changed_elsewhere(table_ids)
 
 
 def create_app(config: Config) -> Plenary:
@@ -127,7 +140,14 @@ def uvicorn_options(config: Config, **overrides: Any) -> dict[str, Any]:
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # Forwarded headers only from proxies the deployment names: otherwise any
+        # client could choose the address its join attempts are counted under.
+        "proxy_headers": bool(config.trusted_proxies),
+        "forwarded_allow_ips": config.trusted_proxies or None,
         "lifespan": "on",
+        # SIGTERM with thousands of websockets open: stop accepting, give the
+        # connections a moment, then close the rest, so the process ends in
+        # seconds (every acknowledged change is already committed).
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_S,
     } | overrides
     return options

@@ -47,6 +47,11 @@ SETTINGS = [
             "Folder of board templates (*.toml)."),
     Setting("PLENARY_STATIC_DIR", "static/ in the checkout", "Folder of the pages and assets."),
     Setting("PLENARY_LOG_LEVEL", "info", "Log level: debug, info, warning or error."),
+    Setting("PLENARY_TRUSTED_PROXIES", "(none)",
+            "Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers "
+            "are believed, comma-separated (IPs or networks, e.g. 127.0.0.1 for nginx on the "
+            "same machine). Unset: the headers are ignored and the peer's own address is the "
+            "client's, so no client can pick the address its join attempts are counted under."),
     Setting("REDIS_URL", "",
             "Redis for several server processes (redis://host:6379/0): broadcasts, presence "
             "and join limits are shared through it. Unset: one process, all in memory."),
@@ -71,6 +76,7 @@ class Config:
     templates_dir: Path
     static_dir: Path
     log_level: str
+    trusted_proxies: str = ""
     redis_url: str | None = None
     redis_prefix: str = "plenary"
     workers: int = 1
@@ -191,6 +197,7 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         templates_dir=Path(env.get("PLENARY_TEMPLATES_DIR") or ROOT / "board_templates"),
         static_dir=Path(env.get("PLENARY_STATIC_DIR") or ROOT / "static"),
         log_level=env.get("PLENARY_LOG_LEVEL", "info"),
+        trusted_proxies=env.get("PLENARY_TRUSTED_PROXIES", "").strip(),
         redis_url=env.get("REDIS_URL") or None,
         redis_prefix=env.get("PLENARY_REDIS_PREFIX") or "plenary",
         workers=_positive_int(env, "PLENARY_WORKERS", 1),

@@ -50,6 +50,7 @@ class Screen:
                                         randomization_factor=0)
         self.sio.on("connect", self._on_connect)
         self.sio.on("change", self._on_change)
+        self.sio.on("changes", self._on_changes)  # a stage move: one message per screen
         self.sio.on("resync", self._on_resync)
         self.sio.on("presence", self.presence.append)
         self.sio.on("kicked", self.kicked.append)
@@ -100,6 +101,10 @@ class Screen:
         if resend:
             for note_id, text in list(self.outbox.items()):
                 self._spawn(self._send(note_id, text))
+
+    def _on_changes(self, changes: list[dict[str, Any]]) -> None:
+        for change in changes:
+            self._on_change(change)
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.received.append(change)

@@ -1,86 +1,126 @@
-"""Who is connected at each table: in this process's memory, or shared through Redis.
+"""Who is connected at each table: counted as people arrive and leave, never scanned.
 
-Presence is a cache of live sockets, never state: the store does not know it and
-nothing is lost with it. One process keeps it in memory (:class:`MemoryPresence`);
-several share it in Redis (``redis_state.RedisPresence``).
+:class:`Presence` is the interface the live channel uses; :class:`LocalPresence`
+keeps it in this process's memory (one process sees all its connections). A
+store shared by several processes (Redis) implements the same four methods.
+:class:`PresenceBatcher` turns a storm of joins (everyone scanning the QR code in
+the same minute) into one broadcast per table per interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class Here:
-    """One participant's socket at a table."""
-
-    event_id: str
-    table_id: str
-    participant_id: str
-    name: str | None
-
-
-def summary(table_id: str, people: dict[str, str | None]) -> dict[str, Any]:
-    """The ``presence`` message for a table, from participant id -> name given."""
-    names = sorted(n for n in people.values() if n)
-    return {"table": table_id, "count": len(people), "names": names,
-            "anonymous": sum(1 for n in people.values() if not n)}
+log = logging.getLogger(__name__)
 
 
 class Presence(Protocol):
-    """Where the channel records arrivals and departures and reads who is at a table."""
+    """Who is at each table, by participant (a participant on two devices counts once)."""
 
-    async def arrive(self, sid: str, here: Here) -> None:
-        """Count ``sid`` at its table."""
+    async def arrive(self, table_id: str, participant_id: str, name: str | None) -> None:
+        """One more connection of this participant at this table."""
 
-    async def leave(self, sid: str) -> Here | None:
-        """Forget ``sid``; what it was, if it was counted."""
+    async def leave(self, table_id: str, participant_id: str) -> None:
+        """One connection of this participant at this table closed."""
 
-    async def at(self, table_id: str) -> dict[str, Any]:
-        """The ``presence`` message for a table: every device of one participant counts once."""
+    async def of(self, table_id: str) -> dict[str, Any]:
+        """``{"table", "count", "names", "anonymous"}`` for one table."""
 
     async def counts(self, table_ids: Iterable[str]) -> dict[str, int]:
-        """Participants present per table."""
+        """How many participants are at each of these tables."""
 
 
-class MemoryPresence:
-    """This process's sockets, indexed by table (counted, never scanned)."""
+@dataclass(slots=True)
+class _Person:
+    name: str | None
+    connections: int = 0
+
+
+@dataclass(slots=True)
+class _Table:
+    people: dict[str, _Person] = field(default_factory=dict)
+    named: int = 0  # how many of them gave a name
+
+
+class LocalPresence:
+    """Presence in this process's memory: O(1) per arrival and departure."""
 
     def __init__(self) -> None:
-        self.sids: dict[str, Here] = {}
-        self._tables: dict[str, set[str]] = {}
+        self._tables: dict[str, _Table] = {}
 
-    async def arrive(self, sid: str, here: Here) -> None:
-        """Count ``sid`` at its table."""
-        self.sids[sid] = here
-        self._tables.setdefault(here.table_id, set()).add(sid)
+    async def arrive(self, table_id: str, participant_id: str, name: str | None) -> None:
+        """One more connection of this participant at this table."""
+        table = self._tables.setdefault(table_id, _Table())
+        person = table.people.get(participant_id)
+        if person is None:
+            person = table.people[participant_id] = _Person(name)
+            table.named += bool(name)
+        elif person.name != name:  # rejoined under another name: the latest counts
+            table.named += bool(name) - bool(person.name)
+            person.name = name
+        person.connections += 1
 
-    async def leave(self, sid: str) -> Here | None:
-        """Forget ``sid``."""
-        here = self.sids.pop(sid, None)
-        if here is not None:
-            members = self._tables.get(here.table_id)
-            if members is not None:
-                members.discard(sid)
-                if not members:
-                    del self._tables[here.table_id]
-        return here
+    async def leave(self, table_id: str, participant_id: str) -> None:
+        """One connection of this participant at this table closed."""
+        table = self._tables.get(table_id)
+        person = table.people.get(participant_id) if table else None
+        if table is None or person is None:
+            return
+        person.connections -= 1
+        if person.connections <= 0:
+            del table.people[participant_id]
+            table.named -= bool(person.name)
+            if not table.people:
+                del self._tables[table_id]
 
-    def people(self, table_id: str) -> dict[str, str | None]:
-        """Participant id -> name, for this process's sockets at a table."""
-        return {self.sids[s].participant_id: self.sids[s].name
-                for s in self._tables.get(table_id, ())}
-
-    async def at(self, table_id: str) -> dict[str, Any]:
-        """Who is at a table, as far as this process knows."""
-        return summary(table_id, self.people(table_id))
+    async def of(self, table_id: str) -> dict[str, Any]:
+        """``{"table", "count", "names", "anonymous"}`` for one table."""
+        table = self._tables.get(table_id)
+        people = table.people.values() if table else ()
+        names = sorted(p.name for p in people if p.name)
+        count = len(table.people) if table else 0
+        return {"table": table_id, "count": count, "names": names,
+                "anonymous": count - len(names)}
 
     async def counts(self, table_ids: Iterable[str]) -> dict[str, int]:
-        """Participants present per table."""
-        return {t: len(self.people(t)) for t in table_ids}
+        """How many participants are at each of these tables."""
+        tables = self._tables
+        return {t: len(tables[t].people) if t in tables else 0 for t in table_ids}
 
-    def tables(self) -> set[tuple[str, str]]:
-        """Every (event id, table id) with someone here."""
-        return {(h.event_id, h.table_id) for h in self.sids.values()}
+
+#: Sends one event's changed tables: (event id, table ids).
+Flush = Callable[[str, set[str]], Awaitable[None]]
+
+
+class PresenceBatcher:
+    """Marks tables whose presence changed and flushes each event's at most every
+    ``interval`` seconds, so a thousand joins make a few broadcasts, not thousands."""
+
+    def __init__(self, flush: Flush, interval: float) -> None:
+        self._flush = flush
+        self.interval = interval
+        self._dirty: dict[str, set[str]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def changed(self, event_id: str, table_id: str) -> None:
+        """The table's presence changed; it will be sent with the next flush."""
+        self._dirty.setdefault(event_id, set()).add(table_id)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._later())
+
+    async def _later(self) -> None:
+        try:
+            while self._dirty:
+                await asyncio.sleep(self.interval)
+                dirty, self._dirty = self._dirty, {}
+                for event_id, tables in dirty.items():
+                    try:
+                        await self._flush(event_id, tables)
+                    except Exception:
+                        log.exception("presence broadcast failed")
+        finally:
+            self._task = None

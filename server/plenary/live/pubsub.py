@@ -24,6 +24,8 @@ from typing import Any
 
 import socketio
 
+from .fanout import FanoutManager
+
 log = logging.getLogger(__name__)
 
 _SKIP_ROOM = "room:"
@@ -58,7 +60,7 @@ def skip_room(room: str) -> str:
     return _SKIP_ROOM + room
 
 
-def _expand(manager: socketio.AsyncManager, namespace: str | None,
+def _expand(manager: FanoutManager, namespace: str | None,
             skip: Any) -> Any:
     if not isinstance(skip, list) or not any(
             isinstance(s, str) and s.startswith(_SKIP_ROOM) for s in skip):
@@ -83,13 +85,13 @@ class _KickHook:
             await self.on_kicked(room)
 
 
-class LocalManager(_KickHook, socketio.AsyncManager):
-    """One process: the default manager, with room skipping and the kick hook."""
+class LocalManager(_KickHook, FanoutManager):
+    """One process: the fan-out manager, with room skipping and the kick hook."""
 
     async def emit(self, event: str, data: Any, namespace: str | None, room: Any = None,
                    skip_sid: Any = None, callback: Any = None, to: Any = None,
                    **kwargs: Any) -> None:
-        """Emit as python-socketio does, expanding :func:`skip_room` entries first."""
+        """Emit as :class:`FanoutManager` does, expanding :func:`skip_room` entries first."""
         room = to or room
         await super().emit(event, data, namespace, room=room,
                            skip_sid=_expand(self, namespace, skip_sid), callback=callback,
@@ -97,8 +99,9 @@ class LocalManager(_KickHook, socketio.AsyncManager):
         await self._after_emit(event, room)
 
 
-class RedisManager(_KickHook, socketio.AsyncRedisManager):
-    """Several processes: emits travel through one Redis channel (JSON messages)."""
+class RedisManager(_KickHook, socketio.AsyncRedisManager, FanoutManager):
+    """Several processes: emits travel through one Redis channel (JSON messages); each
+    process delivers to its own sockets with :class:`FanoutManager`."""
 
     def __init__(self, url: str, channel: str) -> None:
         super().__init__(url, channel=channel, redis_options=redis_options())

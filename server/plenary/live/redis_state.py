@@ -18,8 +18,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from .presence import Here, MemoryPresence, summary
-
 log = logging.getLogger(__name__)
 
 #: Each process renews its liveness this often ...
@@ -27,35 +25,35 @@ HEARTBEAT_S = 5.0
 #: ... and is counted dead (its phones no longer present) this long after the last.
 HOST_TTL_S = 12.0
 
-#: Called with the (event id, table id) pairs whose presence changed elsewhere.
-Changed = Callable[[list[tuple[str, str]]], Awaitable[None]]
+#: Called with the tables whose presence changed elsewhere (a process died, Redis came back).
+Changed = Callable[[list[str]], Awaitable[None]]
 
 
 class RedisPresence:
-    """Presence shared by every process through Redis, rebuilt from each process's memory.
+    """Presence shared by every process through Redis (the :class:`~.presence.Presence`
+    interface), rebuilt from each process's own count of its connections.
 
-    Keys (under ``prefix``): ``presence:<table>`` is a hash from ``<host>|<sid>``
-    to ``[participant, name]``; ``alive:<host>`` expires :data:`HOST_TTL_S` after
-    the host's last heartbeat; ``hosts`` lists hosts; ``tables:<host>`` the
-    "event|table" pairs a host has counted people at (for the reaper).
-    When Redis is unreachable each process answers from its own memory, and
-    writes everything back when it returns.
+    Keys (under ``prefix``): ``presence:<table>`` is a hash from ``<host>|<participant>``
+    to the name given, one field per participant connected to that host;
+    ``alive:<host>`` expires :data:`HOST_TTL_S` after the host's last heartbeat;
+    ``hosts`` lists hosts; ``tables:<host>`` the tables a host has counted people at
+    (for the reaper). When Redis is unreachable each process answers from its own
+    count, and writes it back when Redis returns.
     """
 
     def __init__(self, redis: Any, prefix: str, host: str, on_changed: Changed) -> None:
         self.redis = redis
         self.prefix = prefix
         self.host = host
-        self.local = MemoryPresence()
         self.on_changed = on_changed
+        # (table, participant) -> [name, connections on this process]
+        self._here: dict[tuple[str, str], list[Any]] = {}
+        self._tables: dict[str, set[str]] = {}
         self._task: asyncio.Task[None] | None = None
         self._failing = False
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
-
-    def _field(self, sid: str) -> str:
-        return f"{self.host}|{sid}"
 
     async def _guard(self, op: Awaitable[Any]) -> Any:
         try:
@@ -67,64 +65,78 @@ class RedisPresence:
             return None
         return result
 
-    async def arrive(self, sid: str, here: Here) -> None:
-        """Count ``sid`` here and in Redis."""
-        await self.local.arrive(sid, here)
+    def _write(self, pipe: Any, table_id: str, participant_id: str, name: str | None) -> None:
+        pipe.hset(self._key("presence", table_id), f"{self.host}|{participant_id}",
+                  json.dumps(name))
+        pipe.sadd(self._key("tables", self.host), table_id)
+
+    async def arrive(self, table_id: str, participant_id: str, name: str | None) -> None:
+        """One more connection of this participant at this table, here and in Redis."""
+        entry = self._here.get((table_id, participant_id))
+        if entry is None:
+            entry = self._here[(table_id, participant_id)] = [name, 0]
+            self._tables.setdefault(table_id, set()).add(participant_id)
+        entry[0] = name  # rejoined under another name: the latest counts
+        entry[1] += 1
         pipe = self.redis.pipeline(transaction=False)
-        self._write(pipe, sid, here)
+        self._write(pipe, table_id, participant_id, name)
         await self._guard(pipe.execute())
 
-    def _write(self, pipe: Any, sid: str, here: Here) -> None:
-        pipe.hset(self._key("presence", here.table_id), self._field(sid),
-                  json.dumps([here.participant_id, here.name]))
-        pipe.sadd(self._key("tables", self.host), f"{here.event_id}|{here.table_id}")
+    async def leave(self, table_id: str, participant_id: str) -> None:
+        """One connection closed; the participant leaves Redis with their last one here."""
+        entry = self._here.get((table_id, participant_id))
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] > 0:
+            return
+        del self._here[(table_id, participant_id)]
+        people = self._tables.get(table_id)
+        if people is not None:
+            people.discard(participant_id)
+            if not people:
+                del self._tables[table_id]
+        await self._guard(self.redis.hdel(self._key("presence", table_id),
+                                          f"{self.host}|{participant_id}"))
 
-    async def leave(self, sid: str) -> Here | None:
-        """Forget ``sid`` here and in Redis."""
-        here = await self.local.leave(sid)
-        if here is not None:
-            await self._guard(self.redis.hdel(self._key("presence", here.table_id),
-                                              self._field(sid)))
-        return here
+    def _local(self, table_id: str) -> dict[str, str | None]:
+        return {p: self._here[(table_id, p)][0] for p in self._tables.get(table_id, ())}
 
-    async def _people(self, table_ids: list[str]) -> dict[str, dict[str, str | None]] | None:
+    async def _people(self, table_ids: list[str]) -> list[dict[str, str | None]]:
         pipe = self.redis.pipeline(transaction=False)
         for t in table_ids:
             pipe.hgetall(self._key("presence", t))
         rows = await self._guard(pipe.execute())
         if rows is None:
-            return None
-        hosts = sorted({f.decode().split("|", 1)[0] for row in rows for f in row})
-        alive_flags = await self._guard(self.redis.mget(
+            return [self._local(t) for t in table_ids]
+        hosts = sorted({f.decode().split("|", 1)[0] for row in rows for f in row} - {self.host})
+        flags = await self._guard(self.redis.mget(
             [self._key("alive", h) for h in hosts])) if hosts else []
-        if alive_flags is None:
-            return None
-        alive = {h for h, flag in zip(hosts, alive_flags, strict=True) if flag is not None}
+        if flags is None:
+            return [self._local(t) for t in table_ids]
+        alive = {h for h, flag in zip(hosts, flags, strict=True) if flag is not None}
         alive.add(self.host)
-        out: dict[str, dict[str, str | None]] = {}
-        for t, row in zip(table_ids, rows, strict=True):
+        out = []
+        for row in rows:
             people: dict[str, str | None] = {}
             for f, v in row.items():
-                if f.decode().split("|", 1)[0] in alive:
-                    participant, name = json.loads(v)
-                    people[participant] = name
-            out[t] = people
+                host, participant = f.decode().split("|", 1)
+                if host in alive:
+                    people[participant] = json.loads(v)
+            out.append(people)
         return out
 
-    async def at(self, table_id: str) -> dict[str, Any]:
-        """Who is at a table, on every live process."""
-        people = await self._people([table_id])
-        if people is None:
-            return await self.local.at(table_id)
-        return summary(table_id, people[table_id])
+    async def of(self, table_id: str) -> dict[str, Any]:
+        """``{"table", "count", "names", "anonymous"}``, counted on every live process."""
+        people = (await self._people([table_id]))[0]
+        names = sorted(n for n in people.values() if n)
+        return {"table": table_id, "count": len(people), "names": names,
+                "anonymous": len(people) - len(names)}
 
     async def counts(self, table_ids: Iterable[str]) -> dict[str, int]:
         """Participants present per table, on every live process."""
         ids = list(table_ids)
-        people = await self._people(ids)
-        if people is None:
-            return await self.local.counts(ids)
-        return {t: len(p) for t, p in people.items()}
+        return {t: len(p) for t, p in zip(ids, await self._people(ids), strict=True)}
 
     # --- liveness --------------------------------------------------------------
 
@@ -161,17 +173,17 @@ class RedisPresence:
         was_failing, self._failing = self._failing, False
         if was_failing:
             log.warning("presence: Redis reachable again")
-        if was_failing or (self.local.sids and not result[2]):
+        if was_failing or (self._here and not result[2]):
             # Redis restarted empty, or missed arrivals and departures while it
             # was away: replace what it holds for us with what we know.
             stale = await self._forget(self.host)
             pipe = self.redis.pipeline(transaction=False)
             pipe.set(self._key("alive", self.host), "1", px=int(HOST_TTL_S * 1000))
             pipe.sadd(self._key("hosts"), self.host)
-            for sid, here in self.local.sids.items():
-                self._write(pipe, sid, here)
+            for (table_id, participant_id), (name, _n) in self._here.items():
+                self._write(pipe, table_id, participant_id, name)
             await self._guard(pipe.execute())
-            tables = sorted(set(stale) | self.local.tables())
+            tables = sorted(set(stale) | set(self._tables))
             if tables:
                 await self.on_changed(tables)
         await self._reap()
@@ -191,18 +203,17 @@ class RedisPresence:
                 if tables:
                     await self.on_changed(tables)
 
-    async def _forget(self, host: str) -> list[tuple[str, str]]:
-        members = await self.redis.smembers(self._key("tables", host))
-        pairs = sorted(tuple(m.decode().split("|", 1)) for m in members)
+    async def _forget(self, host: str) -> list[str]:
+        tables = sorted(m.decode() for m in await self.redis.smembers(self._key("tables", host)))
         prefix = f"{host}|".encode()
-        for _event, table in pairs:
+        for table in tables:
             key = self._key("presence", table)
             fields = [f for f in await self.redis.hkeys(key) if f.startswith(prefix)]
             if fields:
                 await self.redis.hdel(key, *fields)
         await self.redis.delete(self._key("tables", host), self._key("alive", host))
         await self.redis.srem(self._key("hosts"), host)
-        return pairs  # type: ignore[return-value]
+        return tables
 
 
 class RedisWindowStore:
