@@ -213,6 +213,32 @@ async def test_a_link_or_code_replaced_on_one_process_cuts_off_the_other(cluster
             assert screen.kicked[0]["code"] == "credential_replaced"
 
 
+async def test_wrong_join_codes_are_counted_once_for_all_processes_by_the_real_address(
+        cluster):
+    """nginx replaces X-Forwarded-For (a client cannot choose its address) and both
+    processes count into one Redis window: the 11th wrong code is refused."""
+    import socketio
+    from plenary.live.joins import WRONG_CODES_ALLOWED
+
+    async def attempt(i: int) -> dict[str, Any] | None:
+        sio = socketio.AsyncClient(serializer="msgpack", reconnection=False)
+        refusal: dict[str, Any] = {}
+        sio.on("connect_error", lambda data=None: refusal.update(data or {}))
+        try:
+            await sio.connect(cluster.url, auth={"join_code": f"WRONG{i:04d}",
+                                                 "participant_key": secrets.token_bytes(16)},
+                              headers={"X-Forwarded-For": f"10.0.{i}.1"},
+                              transports=["websocket"], wait_timeout=10)
+        except socketio.exceptions.ConnectionError:
+            return refusal.get("data")
+        await sio.disconnect()
+        return None
+
+    codes = [(await attempt(i) or {}).get("code") for i in range(WRONG_CODES_ALLOWED + 1)]
+    assert codes[:-1] == ["bad_join_code"] * WRONG_CODES_ALLOWED
+    assert codes[-1] == "too_many_attempts"
+
+
 async def board_in_store(cluster: Cluster, code: str) -> dict[str, dict[str, Any]]:
     """The table's notes as a fresh screen loads them (from the store), by id."""
     fresh = await connect(cluster.url, {"join_code": code,
