@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -85,9 +86,8 @@ ABUSE_REFILL = 2.0
 #: the client is not ours, and is disconnected. One log line per connection.
 BAD_PACKETS_ALLOWED = 20
 
-#: A graceful shutdown waits this long for open requests before closing them,
-#: so a stuck client can never keep a restart waiting.
-SHUTDOWN_TIMEOUT_S = 5
+#: After a full disk, writes must succeed for this long before it counts as over.
+STORAGE_QUIET_S = 10.0
 
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
@@ -224,6 +224,7 @@ class Channel:
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.joins = JoinLimiter(join_store or MemoryWindowStore())
         self.storage_full = False
+        self._full_at = 0.0
         self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
         # Broadcasts leave in commit order: the write path hands each committed
         # outcome over before answering its caller, and one task sends them.
@@ -359,15 +360,19 @@ class Channel:
         return handle
 
     def _storage_state(self, *, full: bool) -> None:
-        # A full disk refuses every write until someone frees space: say so
-        # once when it starts and once when it ends, not once per refusal
-        # (those log lines would need the disk that is full).
-        if full and not self.storage_full:
-            log.error("the database's disk is full: writes are refused with storage_full "
-                      "until space is freed")
-        elif not full and self.storage_full:
+        # A full disk refuses writes until someone frees space: say so once when
+        # it starts and once when it is over, not once per refusal (those lines
+        # would need the disk that is full). A nearly full disk lets some writes
+        # through between refusals, so it is over only after a quiet spell.
+        now = time.monotonic()
+        if full:
+            if not self.storage_full:
+                log.error("the database's disk is full: writes are refused with "
+                          "storage_full until space is freed")
+            self.storage_full, self._full_at = True, now
+        elif self.storage_full and now - self._full_at >= STORAGE_QUIET_S:
             log.warning("the database accepts writes again")
-        self.storage_full = full
+            self.storage_full = False
 
     async def _too_fast(self, sid: str, conn: Connection) -> dict[str, Any]:
         error = RateLimited("You are sending too fast; wait a moment and try again.")
