@@ -298,7 +298,7 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
                  "start_stage": 0, "steps": scenario.steps}
     with plenary_server(tmp) as (proc, url, env):
         ev = create_event(env, url, scenario.tables)
-        ours = drive(base_plan | ev | {"url": url}, proc, tmp)
+        ours = drive(base_plan | ev | {"url": url, "spread_addresses": True}, proc, tmp)
     pauses = gc_pauses(tmp / "server.log")
     ours["gc_slow"] = len(pauses)
     ours["gc_max_ms"] = max((ms for _, ms in pauses), default=0.0)
@@ -308,7 +308,8 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
         return flatten(ours), {}, ours["shutdown_s"]
     try:
         with baseline_server() as (bproc, burl):
-            plan = base_plan | {"url": burl, "organiser_token": "organiser",
+            plan = base_plan | {"url": burl, "spread_addresses": True,
+                                "organiser_token": "organiser",
                                 "dashboard_token": "dashboard",
                                 "tables": [{"join_code": f"T{i}"}
                                            for i in range(scenario.tables)]}
