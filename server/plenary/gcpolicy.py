@@ -62,15 +62,21 @@ class Thaw:
     cycles outweigh the live objects, and a thaw is cheap next to what it frees."""
 
     MARGIN = 500
+    #: At most one thaw this often: when a whole room leaves (or the server shuts
+    #: down), one collection, not one per wave of departures.
+    EVERY_S = 60.0
 
     def __init__(self) -> None:
         self.closed = 0
+        self._last = float("-inf")
 
     def connection_closed(self, still_open: int) -> None:
         """One connection closed; ``still_open`` remain."""
         self.closed += 1
-        if self.closed >= 2 * still_open + self.MARGIN:
+        now = time.monotonic()
+        if self.closed >= 2 * still_open + self.MARGIN and now - self._last >= self.EVERY_S:
             self.closed = 0
+            self._last = now
             thaw()
 
 

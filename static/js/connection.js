@@ -7,6 +7,10 @@
 const ACK_MS = 10000; // an answer takes milliseconds; after 10 s the connection is dead
 const PROBE_MS = 5000; // a device waking up: a connection that cannot answer in 5 s is dead
 const RETRY_MS = 3000;
+// A change that arrives before the one it follows waits this long for it before a sync:
+// changes committed on two server processes can cross on their way here (docs/protocol.md,
+// "Sequence numbers"; the server's REORDER_WAIT_S).
+const REORDER_MS = 1000;
 const FATAL = new Set(["bad_join_code", "bad_token", "unauthenticated", "invalid_payload"]);
 
 const plural = (n, one) => `${n} ${n === 1 ? one : one + "s"}`;
@@ -43,6 +47,7 @@ export function connect(opts) {
   let lastSync = 0;
   let gapTries = 0;
   let resyncTimer = 0;
+  let reorderTimer = 0;
 
   // kind: connecting, connected, reconnecting, stopped; `unreachable` is reconnecting with
   // the server out of reach though the device is online.
@@ -141,6 +146,29 @@ export function connect(opts) {
     opts.dispatch({ type: "change", change: c, replayed: !!replayed });
   }
 
+  // Hand over the held changes that now follow on; drop those already had.
+  function drain() {
+    for (let moved = true; moved;) {
+      moved = false;
+      buffer = buffer.filter((c) => {
+        const last = seqs.get(c.table);
+        if (last === undefined || c.seq > last + 1) return true;
+        if (c.seq === last + 1) { deliver(c, false); moved = true; }
+        return false;
+      });
+    }
+    if (!buffer.length && reorderTimer) { clearTimeout(reorderTimer); reorderTimer = 0; }
+  }
+
+  function gapExpired() {
+    reorderTimer = 0;
+    if (!buffer.length || syncing || resyncTimer) return;
+    // The server commits before it broadcasts, so a sync fills any real gap. One that
+    // survives three syncs never will: drop what is waiting rather than spin.
+    if (++gapTries > 3) { buffer = []; gapTries = 0; return; }
+    resync();
+  }
+
   function handle(c) {
     if (syncing) return void buffer.push(c);
     const last = seqs.get(c.table);
@@ -151,14 +179,12 @@ export function connect(opts) {
     if (c.seq <= last) return; // had it already (a duplicate after a resync)
     if (c.seq > last + 1) {
       buffer.push(c);
-      if (resyncTimer) return;
-      // The server commits before it broadcasts, so a sync fills any real gap. One that
-      // survives three syncs never will: drop what is waiting rather than spin.
-      if (++gapTries > 3) { buffer = []; gapTries = 0; return; }
-      return resync();
+      if (!reorderTimer && !resyncTimer) reorderTimer = setTimeout(gapExpired, REORDER_MS);
+      return;
     }
     gapTries = 0;
     deliver(c, false);
+    drain();
   }
 
   function receive(c) {
@@ -199,6 +225,9 @@ export function connect(opts) {
     sync();
   });
   socket.on("change", receive);
+  // This server process lost its link to the others for a while (Redis): what they
+  // broadcast meanwhile never came. Catch up as after a reconnect.
+  socket.on("resync", () => { if (socket.connected && self.loaded) sync(); });
   socket.on("changes", (list) => { if (Array.isArray(list)) for (const c of list) receive(c); });
   socket.on("disconnect", (reason) => {
     conn++;
