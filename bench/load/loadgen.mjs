@@ -177,7 +177,8 @@ async function move(organiser, from, n) {
   reached.clear();
   say({ phase: `move ${n}`, begin: true });
   const sent = now();
-  const ack = await call(organiser, "stage.next", { from });
+  const ack = await call(organiser, "stage.next", { from }).catch(
+    (err) => ({ ok: false, error: { code: err.message } }));
   const ackMs = now() - sent;
   const deadline = now() + 20000;
   while (reached.size < clients.length && now() < deadline) await sleep(5);

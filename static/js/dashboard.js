@@ -545,14 +545,16 @@ function renderSpotlight() {
   const list = topicTables(sp.id);
   kicker.textContent = list.length ? `Topic · ${plural(list.length, "table")}` : "Topic";
   title.textContent = list[0]?.topic?.title || "Topic";
-  const ideas = list.flatMap((t) => live.top(t.id))
+  const top = list.flatMap((t) => live.top(t.id))
     .sort((a, b) => (b.starred - a.starred) || ((b.votes || 0) - (a.votes || 0)));
+  // Nothing starred or voted for yet: the topic's latest notes, so the screen is not bare.
+  const ideas = top.length ? top : list.flatMap((t) => live.latest(t.id)).sort((a, b) => b.at - a.at);
   const summaries = list.map((t) => [t, live.summary(t.id)]).filter(([, s]) => s);
   body.replaceChildren(
     h("ul", { class: "spot-tables" }, list.map((t) => h("li", {},
       h("strong", { text: `Table ${t.number}` }),
       ` ${plural(t.notes?.[t.stage] || 0, "note")} · ${stepLine(t)}${t.ready ? " · ✓ Ready" : ""}`))),
-    ideas.length ? h("h3", { class: "spot-sub", text: "Top ideas" }) : "",
+    ideas.length ? h("h3", { class: "spot-sub", text: top.length ? "Top ideas" : "Latest notes" }) : "",
     h("ul", { class: "spot-ideas" }, ideas.slice(0, 6).map((n) => ideaItem(n, true))),
     summaries.length ? h("h3", { class: "spot-sub", text: "Summaries" }) : "",
     ...summaries.slice(0, 4).map(([t, s]) => h("p", { class: "spot-summary", dir: "auto", text: `Table ${t.number}: ${s}` })));
