@@ -52,6 +52,7 @@ from .domain.payloads import (
 from .domain.permissions import Action, Actor, Role, authorize
 from .store import Database
 from .store import queries as q
+from .store.themes import theme_row
 from .wire import change_out, event_out, group_out, note_out
 
 Row = dict[str, Any]
@@ -584,6 +585,13 @@ class Board:
                                target: str | int | None) -> Row | None:
         """Check the spotlight's target is this event's (and public); a note is returned."""
         missing = NotFound(f"There is no such {kind} in this event.")
+        if kind == "themes":
+            return None
+        if kind == "theme":
+            theme = await theme_row(conn, target) if isinstance(target, str) else None
+            if theme is None or theme["event_id"] != event_id or theme["hidden"]:
+                raise missing
+            return None
         if kind == "topic":
             topic = await q.topic_of(conn, target if isinstance(target, int) else None)
             if topic is None or topic["event_id"] != event_id:

