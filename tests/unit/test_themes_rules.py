@@ -55,10 +55,11 @@ def test_new_groups_get_new_ids_and_single_notes_are_not_themes():
     assert [t.id for t in themes] == ["new1"]
 
 
-def test_a_group_is_an_old_theme_only_when_most_of_it_was_there():
+def test_a_group_is_an_old_theme_when_they_share_most_of_the_smaller():
     known = [Known("T1", frozenset("ab"), "n")]
-    assert match([Group(tuple("aefg"), ())], known) == [None]  # 1 of 4 shared
-    assert match([Group(tuple("abe"), ())], known) == ["T1"]
+    assert match([Group(tuple("aefg"), ())], known) == [None]  # 1 of 2 shared
+    assert match([Group(tuple("abefgh"), ())], known) == ["T1"]  # it grew
+    assert match([Group(tuple("ef"), ())], [Known("T2", frozenset("abcdef"), "n")]) == ["T2"]
 
 
 def test_a_split_theme_keeps_its_id_on_the_bigger_part():

@@ -15,7 +15,9 @@ from .errors import IllegalMove, InvalidPayload, NotFound
 
 #: A group needs this many notes to be called a theme: one note is one voice.
 MIN_THEME_NOTES = 2
-#: A new group is an old theme when at least this share of its notes were in it.
+#: A new group is an old theme when they share more than this share of the smaller
+#: of the two: a theme that grew from 2 notes to 7 is still itself, and so is the
+#: bigger part of a theme that split.
 SAME_THEME_SHARE = 0.5
 #: The automatic name is kept while the theme has grown less than this factor since
 #: it was named: a theme that gains a note keeps its name (the organiser's rule),
@@ -127,8 +129,8 @@ def match(groups: Sequence[Group], known: Sequence[Known]) -> list[str | None]:
     """Which stored theme each group is (by shared notes), or None for a new one.
 
     Greedy on the number of shared notes: each stored theme is given to at most one
-    group, and only when most of the group's notes were in it. A theme other themes
-    were merged into may take several groups (they are one theme now).
+    group, and only when they share most of the smaller one's notes. A theme other
+    themes were merged into may take several groups (they are one theme now).
     """
     targets = {resolve(k.merged_into, _merges(known)) for k in known if k.merged_into}
     pairs = []
@@ -136,7 +138,7 @@ def match(groups: Sequence[Group], known: Sequence[Known]) -> list[str | None]:
         members = set(g.notes)
         for ki, k in enumerate(known):
             shared = len(members & k.notes)
-            if shared and shared >= SAME_THEME_SHARE * len(members):
+            if shared and shared > SAME_THEME_SHARE * min(len(members), len(k.notes)):
                 pairs.append((-shared, gi, ki))
     pairs.sort()
     result: list[str | None] = [None] * len(groups)

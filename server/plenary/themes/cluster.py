@@ -2,7 +2,9 @@
 
 Average-linkage agglomerative clustering (scikit-learn) on the notes' vectors, after
 taking out what every note of the stage shares (the stage's prompt pulls all its
-answers one way; the mean is that pull). Above EXACT_LIMIT notes the clustering runs
+answers one way; the mean is that pull). A handful of notes says little about that
+pull, so the mean is taken out in proportion to how many notes there are, and the
+distance threshold moves with it from the raw space's to the centred space's. Above EXACT_LIMIT notes the clustering runs
 on a sample and the others join the nearest group, so 50,000 notes take seconds and
 bounded memory. Keywords are class-based TF-IDF: each group's notes as one document.
 """
@@ -18,9 +20,13 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from ..domain.themes import Group
 
-#: Average cosine distance (of the centred vectors) under which notes are one theme.
-#: Chosen on tests/data/themes_labelled.txt (see tests/unit/test_themes_quality.py).
-DISTANCE = 0.9
+#: Average cosine distance under which notes are one theme: in the raw space (a few
+#: notes) and the fully centred one (many). Chosen on tests/data/themes_labelled.txt
+#: (see tests/unit/test_themes_quality.py).
+RAW_DISTANCE = 0.6
+CENTRED_DISTANCE = 0.9
+#: With n notes, n / (n + SHRINK) of their mean is taken out.
+SHRINK = 10
 #: Up to this many notes are clustered exactly (the distance matrix is n²/2 floats:
 #: 2,000 notes are 16 MB); beyond it, a sample this size is, and the rest assigned.
 EXACT_LIMIT = 2000
@@ -37,13 +43,22 @@ STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _FILLER)
 WORDS = r"(?u)\b[^\W\d_][^\W\d_]+\b"
 
 
+def _weight(n: int) -> float:
+    return n / (n + SHRINK)
+
+
 def centred(vectors: np.ndarray) -> np.ndarray:
-    """Unit vectors with the set's mean taken out."""
-    x = vectors - vectors.mean(axis=0, keepdims=True)
+    """Unit vectors with (a share of) the set's mean taken out."""
+    x = vectors - _weight(len(vectors)) * vectors.mean(axis=0, keepdims=True)
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def labels(vectors: np.ndarray, *, distance: float = DISTANCE,
+def default_distance(n: int) -> float:
+    """The threshold for a set of ``n`` notes (see the module docstring)."""
+    return RAW_DISTANCE + _weight(n) * (CENTRED_DISTANCE - RAW_DISTANCE)
+
+
+def labels(vectors: np.ndarray, *, distance: float | None = None,
            exact_limit: int = EXACT_LIMIT, seed: int = 0) -> np.ndarray:
     """A group number for each vector (numbered from 0; -1 never appears)."""
     n = len(vectors)
@@ -51,6 +66,7 @@ def labels(vectors: np.ndarray, *, distance: float = DISTANCE,
         return np.zeros(0, dtype=np.int64)
     if n == 1:
         return np.zeros(1, dtype=np.int64)
+    distance = default_distance(n) if distance is None else distance
     x = centred(vectors.astype(np.float32))
     if n <= exact_limit:
         return _exact(x, distance)
@@ -117,7 +133,7 @@ def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str],
         return []
     found = labels(vectors, **options)  # type: ignore[arg-type]
     words = keywords(texts, found)
-    x = centred(vectors) if len(ids) > 1 else vectors
+    x = centred(vectors)
     out = []
     for g in sorted(set(found.tolist())):
         members = np.flatnonzero(found == g)

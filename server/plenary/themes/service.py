@@ -85,6 +85,11 @@ class Themes:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting to be embedded or refreshed, and no refresh running."""
+        return not self._dirty and not self._pending and not self._refreshing.locked()
+
     def observe(self, event_id: str, kinds: set[str]) -> None:
         """A committed change of these kinds happened in this event."""
         if not self.unavailable and kinds & NOTE_CHANGES:
