@@ -4,9 +4,10 @@ Average-linkage agglomerative clustering (scikit-learn) on the notes' vectors, a
 taking out what every note of the stage shares (the stage's prompt pulls all its
 answers one way; the mean is that pull). A handful of notes says little about that
 pull, so the mean is taken out in proportion to how many notes there are, and the
-distance threshold moves with it from the raw space's to the centred space's. Above EXACT_LIMIT notes the clustering runs
-on a sample and the others join the nearest group, so 50,000 notes take seconds and
-bounded memory. Keywords are class-based TF-IDF: each group's notes as one document.
+distance threshold moves with it from the raw space's to the centred space's.
+Above EXACT_LIMIT notes the clustering runs on a sample and the others join the
+nearest group, so 50,000 notes take seconds and bounded memory. Keywords are
+class-based TF-IDF: each group's notes as one document.
 """
 
 from __future__ import annotations
