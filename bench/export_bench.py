@@ -40,9 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from plenary import export  # noqa: E402
+from plenary.actions.setup import create_event  # noqa: E402
 from plenary.domain.credentials import new_id, new_join_code  # noqa: E402
+from plenary.domain.topics_csv import TopicSpec  # noqa: E402
 from plenary.export.cli import export_to_file  # noqa: E402
-from plenary.setup import TopicSpec, create_event, load_template  # noqa: E402
+from plenary.setup import load_template  # noqa: E402
 from plenary.store import Database  # noqa: E402
 from plenary.store import queries as q  # noqa: E402
 from plenary.store.schema import (  # noqa: E402
@@ -111,7 +113,7 @@ async def generate(db: Database, sizes: Sizes, rng: random.Random) -> str:
                    "stage_index": 4, "step_index": 4}
                   for i in range(sizes.tables)]
         await conn.execute(sa.insert(board_tables), tables)
-        await q.update_event(conn, event_id, status="closed", stage_index=4)
+        await conn.run_sync(lambda c: q.update_event(c, event_id, status="closed", stage_index=4))
 
     per_table = sizes.notes // sizes.tables
     for start in range(0, len(tables), 25):  # a transaction per 25 tables

@@ -1,6 +1,7 @@
 """The organiser's HTTP API (docs/console-api.md): sessions, event set-up, printing.
 
-Thin: every route checks the session, parses JSON, and calls ``plenary.setup``.
+Thin: every route checks the session, parses JSON, and calls a set-up action
+(``plenary.actions.setup``) or reads (``plenary.setup``).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from . import cards, setup
+from .actions import setup as event_setup
+from .actions.transaction import read
 from .domain.credentials import is_admin_token, read_token, verify_token
 from .domain.errors import DomainError, Forbidden, InvalidPayload, Unauthenticated
 from .domain.permissions import Role
@@ -128,8 +132,7 @@ class ConsoleApi:
                 claim = read_token(token)
                 if claim.role is not Role.ORGANISER:
                     raise Unauthenticated("This is not an organiser link.", code="bad_token")
-                async with self.db.read() as conn:
-                    event = await q.event_row(conn, claim.scope_id)
+                event = await read(self.db, q.event_row, claim.scope_id)
                 if event is None:
                     raise Unauthenticated("This link's event no longer exists.",
                                           code="bad_token")
@@ -169,9 +172,7 @@ class ConsoleApi:
         return out
 
     async def list_events(self, request: Request) -> Any:
-        async with self.db.read() as conn:
-            rows = await q.list_events(conn)
-            counts = {r["id"]: len(await q.tables_of_event(conn, r["id"])) for r in rows}
+        rows, counts = await read(self.db, _events_and_table_counts)
         mine = set(request.session.get("events", []))
         return [{"id": r["id"], "title": r["title"], "date": r["starts_on"],
                  "venue": r["venue"], "status": r["status"], "template": r["template_name"],
@@ -190,7 +191,7 @@ class ConsoleApi:
         tables = data.get("tables", 0)
         if not isinstance(tables, int) or isinstance(tables, bool):
             raise InvalidPayload("tables: a number.")
-        event_id = await setup.create_event(
+        event_id = await event_setup.create_event(
             self.db, template, title=_str(data, "title", 200), topics=specs, tables=tables,
             venue=_str(data, "venue", 200, ""), date=_date(data.get("date")))
         request.session["events"] = sorted({*request.session.get("events", []), event_id})
@@ -201,29 +202,30 @@ class ConsoleApi:
 
     async def patch_event(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"title", "date", "venue"})
-        await setup.update_event(self.db, event_id, title=_opt(data, "title", 200),
-                                 date=_date(data["date"]) if "date" in data else None,
-                                 venue=_opt(data, "venue", 200))
+        await event_setup.update_event(self.db, event_id, title=_opt(data, "title", 200),
+                                       date=_date(data["date"]) if "date" in data else None,
+                                       venue=_opt(data, "venue", 200))
         return await self._setup(event_id)
 
     async def add_topic(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"title", "brief"})
         spec = TopicSpec(" ".join(_str(data, "title", 120).split()), _str(data, "brief", 2000, ""))
-        await setup.add_topics(self.db, event_id, [spec])
+        await event_setup.add_topics(self.db, event_id, [spec])
         return await self._setup(event_id)
 
     async def import_topics(self, request: Request, event_id: str, data: str) -> Any:
-        await setup.add_topics(self.db, event_id, parse_topics_csv(data))
+        await event_setup.add_topics(self.db, event_id, parse_topics_csv(data))
         return await self._setup(event_id)
 
     async def patch_topic(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"title", "brief"})
-        await setup.update_topic(self.db, event_id, _topic_id(request),
-                                 title=_opt(data, "title", 120), brief=_opt(data, "brief", 2000))
+        await event_setup.update_topic(self.db, event_id, _topic_id(request),
+                                       title=_opt(data, "title", 120),
+                                       brief=_opt(data, "brief", 2000))
         return await self._setup(event_id)
 
     async def delete_topic(self, request: Request, event_id: str) -> Any:
-        await setup.delete_topic(self.db, event_id, _topic_id(request))
+        await event_setup.delete_topic(self.db, event_id, _topic_id(request))
         return await self._setup(event_id)
 
     async def add_tables(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
@@ -232,8 +234,9 @@ class ConsoleApi:
         if any(v is not None and (not isinstance(v, int) or isinstance(v, bool))
                for v in (count, number, topic_id)):
             raise InvalidPayload("count, number and topic_id are numbers.")
-        await setup.add_tables(self.db, event_id, count=count, number=number, topic_id=topic_id,
-                               facilitator_name=_opt(data, "facilitator_name", 80))
+        await event_setup.add_tables(self.db, event_id, count=count, number=number,
+                                     topic_id=topic_id,
+                                     facilitator_name=_opt(data, "facilitator_name", 80))
         return await self._setup(event_id)
 
     async def patch_table(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
@@ -241,20 +244,20 @@ class ConsoleApi:
         for key in ("number", "topic_id"):
             if key in data and not isinstance(data[key], int):
                 raise InvalidPayload(f"{key} is a number.")
-        await setup.update_table(self.db, event_id, request.path_params["table_id"],
-                                 number=data.get("number"), topic_id=data.get("topic_id"),
-                                 facilitator_name=_opt(data, "facilitator_name", 80))
+        await event_setup.update_table(self.db, event_id, request.path_params["table_id"],
+                                       number=data.get("number"), topic_id=data.get("topic_id"),
+                                       facilitator_name=_opt(data, "facilitator_name", 80))
         return await self._setup(event_id)
 
     async def delete_table(self, request: Request, event_id: str) -> Any:
-        await setup.delete_table(self.db, event_id, request.path_params["table_id"])
+        await event_setup.delete_table(self.db, event_id, request.path_params["table_id"])
         return await self._setup(event_id)
 
     async def regenerate(self, request: Request, event_id: str, data: dict[str, Any]) -> Any:
         _only(data, {"what"})
         what = _str(data, "what", 40)
         table_id = request.path_params["table_id"]
-        await setup.regenerate(self.db, event_id, table_id, what)
+        await event_setup.regenerate(self.db, event_id, table_id, what)
         if what == "facilitator_link":
             await self.kick_facilitators(table_id, "credential_replaced")
         return await self._setup(event_id)
@@ -329,3 +332,8 @@ def _date(value: Any) -> str | None:
 
 def _topic_id(request: Request) -> int:
     return int(request.path_params["topic_id"])
+
+
+def _events_and_table_counts(conn: Connection) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    rows = q.list_events(conn)
+    return rows, {r["id"]: len(q.tables_of_event(conn, r["id"])) for r in rows}

@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from .actions import Board
+from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
@@ -34,13 +34,13 @@ class Plenary:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.db = Database(config.database_url)
-        self.board = Board(self.db, config.secret())
-        self.channel = Channel(self.board)
+        self.actions = Actions(self.db, config.secret())
+        self.channel = Channel(self.actions)
         self.themes = Themes(self.db, interval_s=config.themes_interval,
                              model_path=config.themes_model)
-        # Posted, edited, revealed, hidden notes: embed and re-theme (off the loop).
-        self.channel.observers.append(
-            lambda o: self.themes.observe(o.event_id, {c["kind"] for c in o.changes}))
+        # Every committed change: posted, edited, revealed or hidden notes are
+        # embedded and their stage re-themed (off the event loop).
+        self.actions.writes.observers.append(self.themes.observe)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -60,8 +60,8 @@ class Plenary:
         api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
                          self.channel.kick_facilitators)
         http = Starlette(
-            routes=[*api.routes(), *export_http.routes(self.board, secret),
-                    *themes_http.routes(self.themes, self.board, self.channel, api, secret),
+            routes=[*api.routes(), *export_http.routes(self.db, secret),
+                    *themes_http.routes(self.themes, self.actions, self.channel, api, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.

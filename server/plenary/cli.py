@@ -11,18 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
+from .actions import Actions
+from .actions.setup import create_event
+from .actions.transaction import read
 from .domain.errors import DomainError
 from .domain.template import TemplateError
+from .domain.topics_csv import TopicSpec
 from .export.cli import add_commands as add_export_commands
 from .links import Links
-from .setup import (
-    TopicSpec,
-    create_event,
-    event_links,
-    load_template,
-    read_topics_file,
-    template_files,
-)
+from .setup import event_links, load_template, read_topics_file, template_files
 from .store import Database
 from .store import queries as q
 
@@ -88,8 +85,7 @@ async def _ensure_demo(cfg: config_mod.Config) -> dict[str, Any]:
     db = Database(cfg.database_url)
     try:
         await db.migrate()
-        async with db.read() as conn:
-            existing = [e for e in await q.list_events(conn) if e["title"] == DEMO_TITLE]
+        existing = [e for e in await read(db, q.list_events) if e["title"] == DEMO_TITLE]
         if existing:
             event_id = existing[0]["id"]
         else:
@@ -97,9 +93,7 @@ async def _ensure_demo(cfg: config_mod.Config) -> dict[str, Any]:
             topics = [TopicSpec(t.title, t.brief) for t in template.topics]
             event_id = await create_event(db, template, title=DEMO_TITLE, topics=topics,
                                           tables=DEMO_TABLES, venue="Demo venue")
-            from .domain.model import EventStatus
-            async with db.write() as conn:
-                await q.update_event(conn, event_id, status=EventStatus.LIVE.value)
+            await Actions(db, cfg.secret()).start_event(event_id)
         links = Links(cfg.public_url, cfg.secret())
         return await event_links(db, links, event_id) | {"admin_url": links.admin()}
     finally:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from .domain.board import Viewer, note_visible, view_change, vote_counts_hidden
+from .domain.model import event_state, table_state
 from .domain.permissions import Actor, Role
 from .store import queries as q
 from .wire import change_out, event_out, group_out, note_out, table_out
@@ -28,26 +29,26 @@ def viewer_of(actor: Actor) -> Viewer:
     return Viewer(actor.role, actor.participant_id)
 
 
-async def replay(conn: AsyncConnection, viewer: Viewer, table: q.Row,
+def replay(conn: Connection, viewer: Viewer, table: q.Row,
                  since: int) -> list[dict[str, Any]] | None:
     """The changes after ``since`` as ``viewer`` may see them, or None if a snapshot is due."""
     if since > table["seq"] or table["seq"] - since > REPLAY_LIMIT:
         return None
-    rows = await q.changes_since(conn, table["id"], since, limit=REPLAY_LIMIT)
-    hidden = frozenset() if viewer.is_staff else await q.hidden_note_ids(conn, table["id"])
+    rows = q.changes_since(conn, table["id"], since, limit=REPLAY_LIMIT)
+    hidden = frozenset() if viewer.is_staff else q.hidden_note_ids(conn, table["id"])
     return [view_change(change_out(c), viewer, hidden) for c in rows]
 
 
-async def table_snapshot(conn: AsyncConnection, viewer: Viewer, table: q.Row) -> dict[str, Any]:
+def table_snapshot(conn: Connection, viewer: Viewer, table: q.Row) -> dict[str, Any]:
     """The whole board of one table, as ``viewer`` may see it."""
-    event = await q.event_row(conn, table["event_id"])
+    event = q.event_row(conn, table["event_id"])
     assert event is not None  # the foreign key guarantees it
-    topic = await q.topic_of(conn, table["topic_id"])
-    notes = await q.notes_of_table(conn, table["id"])
-    counts = await q.vote_counts(conn, table["id"])
+    topic = q.topic_of(conn, table["topic_id"])
+    notes = q.notes_of_table(conn, table["id"])
+    counts = q.vote_counts(conn, table["id"])
     # Blind voting is blind for everyone, the facilitator too (a tablet can be
     # shown to the table): counts appear when the vote step ends.
-    blind = vote_counts_hidden(q.event_state(event), q.table_state(table))
+    blind = vote_counts_hidden(event_state(event), table_state(table))
     me = viewer.participant_id
     out: dict[str, Any] = {
         "mode": "snapshot",
@@ -60,29 +61,29 @@ async def table_snapshot(conn: AsyncConnection, viewer: Viewer, table: q.Row) ->
             | {"mine": n["participant_id"] == me}
             for n in notes if note_visible(n, viewer)
         ],
-        "groups": [group_out(g) for g in await q.groups_of_table(conn, table["id"])],
+        "groups": [group_out(g) for g in q.groups_of_table(conn, table["id"])],
         "summaries": {str(k): v
-                      for k, v in (await q.summaries_of_table(conn, table["id"])).items()},
+                      for k, v in (q.summaries_of_table(conn, table["id"])).items()},
     }
     if me is not None:
-        mine = await q.votes_of(conn, me, table["stage_index"])
+        mine = q.votes_of(conn, me, table["stage_index"])
         out["my_votes"] = [{"id": v["id"], "note": v["note_id"]} for v in mine]
     return out
 
 
-async def event_snapshot(conn: AsyncConnection, actor: Actor) -> dict[str, Any] | None:
+def event_snapshot(conn: Connection, actor: Actor) -> dict[str, Any] | None:
     """Every table of the event at a glance (organiser console, dashboard)."""
-    event = await q.event_row(conn, actor.event_id)
+    event = q.event_row(conn, actor.event_id)
     if event is None:
         return None
     event_id, stage = actor.event_id, event["stage_index"]
-    state = q.event_state(event)
-    tables = await q.tables_of_event(conn, event_id)
-    counts = await q.note_counts(conn, event_id)
-    votes = await q.vote_totals(conn, event_id)
-    activity = await q.last_activity(conn, event_id)
-    recent = await q.recent_notes(conn, event_id, per_table=DASHBOARD_RECENT_NOTES)
-    blind = {t["id"] for t in tables if vote_counts_hidden(state, q.table_state(t))}
+    state = event_state(event)
+    tables = q.tables_of_event(conn, event_id)
+    counts = q.note_counts(conn, event_id)
+    votes = q.vote_totals(conn, event_id)
+    activity = q.last_activity(conn, event_id)
+    recent = q.recent_notes(conn, event_id, per_table=DASHBOARD_RECENT_NOTES)
+    blind = {t["id"] for t in tables if vote_counts_hidden(state, table_state(t))}
     out_tables = []
     for t in tables:
         topic = None
@@ -99,12 +100,12 @@ async def event_snapshot(conn: AsyncConnection, actor: Actor) -> dict[str, Any] 
         "event": event_out(event),
         "tables": out_tables,
         "recent": [note_out(n) for n in recent],
-        "top": _top_ideas(await q.stage_notes_with_votes(conn, event_id, stage), blind),
-        "summaries": await q.stage_summaries(conn, event_id, stage),
+        "top": _top_ideas(q.stage_notes_with_votes(conn, event_id, stage), blind),
+        "summaries": q.stage_summaries(conn, event_id, stage),
         "you": {"role": actor.role.value},
     }
     if actor.role is Role.ORGANISER:
-        out["hidden"] = [note_out(n) for n in await q.hidden_notes_of_event(conn, event_id)]
+        out["hidden"] = [note_out(n) for n in q.hidden_notes_of_event(conn, event_id)]
     return out
 
 

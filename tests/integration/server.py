@@ -15,9 +15,13 @@ from typing import Any
 import socketio
 import uvicorn
 from plenary import config as config_mod
+from plenary.actions import Actions
+from plenary.actions.setup import create_event
+from plenary.actions.transaction import read
 from plenary.app import create_app, uvicorn_config
+from plenary.domain.topics_csv import TopicSpec
 from plenary.links import Links
-from plenary.setup import TopicSpec, create_event, event_links, load_template
+from plenary.setup import event_links, load_template
 from plenary.store import Database
 from plenary.store import queries as q
 
@@ -54,12 +58,10 @@ class RunningServer:
                 TopicSpec(t.title, t.brief) for t in tmpl.topics]
             event_id = await create_event(db, tmpl, title="Test event", topics=specs,
                                           tables=tables)
-            if start:
-                async with db.write() as conn:
-                    await q.update_event(conn, event_id, status="live")
+            if start:  # as `plenary demo` does: through the actions
+                await Actions(db, self.config.secret()).start_event(event_id)
             info = await event_links(db, Links(self.url, self.config.secret()), event_id)
-            async with db.read() as conn:
-                rows = await q.tables_of_event(conn, event_id)
+            rows = await read(db, q.tables_of_event, event_id)
             for t, row in zip(info["tables"], rows, strict=True):
                 t["id"] = row["id"]
                 t["facilitator_token"] = t["facilitator_url"].split("#", 1)[1]

@@ -25,7 +25,9 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from plenary import export
-from plenary.actions import Board, Session
+from plenary.actions import Actions, Session
+from plenary.actions.setup import create_event
+from plenary.actions.transaction import read, write_path
 from plenary.domain.credentials import make_token
 from plenary.domain.errors import Conflict, InvalidPayload, NotFound
 from plenary.domain.payloads import (
@@ -43,11 +45,12 @@ from plenary.domain.payloads import (
     VoteAdd,
 )
 from plenary.domain.permissions import Actor, Role
+from plenary.domain.topics_csv import TopicSpec
 from plenary.export import cli as export_cli
 from plenary.export import http as export_http
 from plenary.export._text import neutralise_formula
 from plenary.export.columns import NOTE_COLUMNS
-from plenary.setup import TopicSpec, create_event, load_template
+from plenary.setup import load_template
 from plenary.store import Database
 from plenary.store import queries as q
 from plenary.store.records import anonymous_participant_id
@@ -83,7 +86,7 @@ def nid() -> str:
 @dataclass
 class Scenario:
     db: Database
-    board: Board
+    board: Actions
     event_id: str
     tables: list[dict[str, Any]]
     organiser: Session
@@ -97,7 +100,7 @@ class Scenario:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-async def person(board: Board, code: str, name: str | None,
+async def person(board: Actions, code: str, name: str | None,
                  key: bytes | None = None) -> Session:
     return await board.authenticate(ParticipantAuth(
         join_code=code, participant_key=key or secrets.token_bytes(16), name=name))
@@ -111,11 +114,10 @@ async def build_event(db: Database) -> Scenario:
         topics=[TopicSpec("Housing & homes", "Background: ⚠ read first"),
                 TopicSpec(f"דיור {HEBREW[:4]}")],
         tables=2, venue="Town Hall, Room 2", date="2025-03-14")
-    board = Board(db, SECRET)
+    board = Actions(db, SECRET)
     organiser = Session(Actor(Role.ORGANISER, event_id))
     await board.change_status(organiser, StatusChange(action="start"))
-    async with db.read() as conn:
-        tables = await q.tables_of_event(conn, event_id)
+    tables = await read(db, q.tables_of_event, event_id)
     s = Scenario(db, board, event_id, tables, organiser)
     t1, t2 = tables
     fac1 = Session(Actor(Role.FACILITATOR, event_id, table_id=t1["id"]))
@@ -209,15 +211,15 @@ async def build_event(db: Database) -> Scenario:
     s.late.add(late)
 
     # Text the actions would have cleaned, written as an older version might have.
-    async with db.write() as conn:
+    def raw_notes(conn: sa.Connection) -> None:
         for text in RAW_FORMULAS:
             note_id = nid()
-            await q.insert_note(conn, id=note_id, table_id=t1["id"],
-                                participant_id=sam.actor.participant_id, stage_index=4,
-                                step_index=0, category="barrier", text=text, author=NAMED,
-                                created_ms=q.now_ms(),
-                                created_seq=await q.next_seq(conn, t1["id"]))
+            q.insert_note(conn, id=note_id, table_id=t1["id"],
+                          participant_id=sam.actor.participant_id, stage_index=4,
+                          step_index=0, category="barrier", text=text, author=NAMED,
+                          created_ms=q.now_ms(), created_seq=q.next_seq(conn, t1["id"]))
             s.texts[note_id] = text
+    await write_path(db).run(raw_notes)
     return s
 
 
@@ -226,11 +228,10 @@ async def retro_event(db: Database) -> tuple[str, str]:
     template = load_template(TEMPLATES, "retrospective")
     event_id = await create_event(db, template, title="Retro", topics=[TopicSpec("Sprint")],
                                   tables=1)
-    board = Board(db, SECRET)
+    board = Actions(db, SECRET)
     await board.change_status(Session(Actor(Role.ORGANISER, event_id)),
                               StatusChange(action="start"))
-    async with db.read() as conn:
-        (table,) = await q.tables_of_event(conn, event_id)
+    (table,) = await read(db, q.tables_of_event, event_id)
     quinn = await person(board, table["join_code"], RETRO_NAME)
     note_id = nid()
     await board.post_note(quinn, NotePost(id=note_id, text="Nobody knows I wrote this"))
@@ -331,7 +332,7 @@ async def test_csv_neutralises_formulas_and_keeps_unicode(scenario):
 async def test_xlsx_notes_sheet_matches_the_store(scenario):
     data = await exported(scenario.db, scenario.event_id, "xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Notes", "Summaries", "Tables", "Event"]
+    assert wb.sheetnames == ["Notes", "Summaries", "Tables", "Event", "Themes"]
     ws = wb["Notes"]
     assert ws.freeze_panes == "A2"
     rows = list(ws.iter_rows(values_only=True))
@@ -391,7 +392,7 @@ async def test_xlsx_summaries_and_counts(scenario):
 
 async def test_json_is_the_complete_record(scenario):
     record = json.loads(await exported(scenario.db, scenario.event_id, "json"))
-    assert record["format"] == "plenary-event" and record["schema_version"] == 1
+    assert record["format"] == "plenary-event" and record["schema_version"] == 2
     assert record["exported_at"].endswith("Z")
     stored = await store_notes(scenario.db, scenario.event_id)
     live = {k: v for k, v in stored.items() if v["deleted_ms"] is None}
@@ -613,7 +614,7 @@ def mount_export_routes(server) -> None:
     """Put the export route into the running server's app, unless web.py already has it."""
     app = server.app.asgi.other_asgi_app.app  # socket.io's ASGIApp -> SecurityHeaders -> Starlette
     paths = {getattr(r, "path", None) for r in app.router.routes}
-    routes = export_http.routes(server.app.board, server.config.secret())
+    routes = export_http.routes(server.app.db, server.config.secret())
     if routes[0].path not in paths:
         app.router.routes[0:0] = routes
 
@@ -691,11 +692,12 @@ async def test_http_export_streams_while_the_server_serves_others(tmp_path):
 
 
 async def bulk_notes(db: Database, info: dict[str, Any], *, per_table: int) -> None:
-    async with db.write() as conn:
+    def insert(conn: sa.Connection) -> None:
         for t in info["tables"]:
             pid = nid()[:16]
-            await q.insert_participant(conn, id=pid, table_id=t["id"], key_hash=nid() * 2)
+            q.insert_participant(conn, id=pid, table_id=t["id"], key_hash=nid() * 2)
             for i in range(per_table):
-                await q.insert_note(conn, id=nid(), table_id=t["id"], participant_id=pid,
-                                    stage_index=0, step_index=0, text=f"Note {i} " + "x" * 100,
-                                    author=None, created_ms=q.now_ms(), created_seq=i + 1)
+                q.insert_note(conn, id=nid(), table_id=t["id"], participant_id=pid,
+                              stage_index=0, step_index=0, text=f"Note {i} " + "x" * 100,
+                              author=None, created_ms=q.now_ms(), created_seq=i + 1)
+    await write_path(db).run(insert)

@@ -10,9 +10,12 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from plenary.actions import Board, Session
+from plenary.actions import Actions, Session
+from plenary.actions.setup import create_event
+from plenary.actions.transaction import read, write_path
 from plenary.domain.payloads import NotePost, ParticipantAuth
-from plenary.setup import TopicSpec, create_event, load_template
+from plenary.domain.topics_csv import TopicSpec
+from plenary.setup import load_template
 from plenary.store import Database
 from plenary.store import queries as q
 from plenary.store.schema import metadata
@@ -33,13 +36,12 @@ async def db(tmp_path):
 async def live_table(db: Database) -> tuple[str, str]:
     template = load_template(TEMPLATES, "alchemy")
     event_id = await create_event(db, template, title="T", topics=[TopicSpec("A")], tables=1)
-    async with db.write() as conn:
-        await q.update_event(conn, event_id, status="live")
-        table = (await q.tables_of_event(conn, event_id))[0]
+    await Actions(db, b"k" * 32).start_event(event_id)
+    table = (await read(db, q.tables_of_event, event_id))[0]
     return event_id, table["join_code"]
 
 
-async def participants(board: Board, code: str, n: int) -> list[Session]:
+async def participants(board: Actions, code: str, n: int) -> list[Session]:
     return [await board.authenticate(ParticipantAuth(
         join_code=code, participant_key=secrets.token_bytes(16))) for _ in range(n)]
 
@@ -50,11 +52,11 @@ def post(i: int) -> NotePost:
 
 async def test_fifty_concurrent_posts_get_fifty_gap_free_numbers(db):
     _, code = await live_table(db)
-    board = Board(db, b"k" * 32)
+    board = Actions(db, b"k" * 32)
     people = await participants(board, code, 5)
     outcomes = await asyncio.gather(*[board.post_note(people[i % 5], post(i)) for i in range(50)])
     seqs = sorted(o.ack["seq"] for o in outcomes)
-    assert seqs == list(range(1, 51))
+    assert seqs == list(range(2, 52))  # 1 is the event's start, logged on every table
 
 
 async def test_two_writers_on_one_file_still_never_share_a_number(db, tmp_path):
@@ -63,14 +65,14 @@ async def test_two_writers_on_one_file_still_never_share_a_number(db, tmp_path):
     _, code = await live_table(db)
     other = Database(db.url)
     try:
-        boards = [Board(db, b"k" * 32), Board(other, b"k" * 32)]
+        boards = [Actions(db, b"k" * 32), Actions(other, b"k" * 32)]
         people = await participants(boards[0], code, 2)
         outcomes = await asyncio.gather(*[
             boards[i % 2].post_note(people[i % 2], post(i)) for i in range(50)])
-        assert sorted(o.ack["seq"] for o in outcomes) == list(range(1, 51))
-        async with db.read() as conn:
-            logged = await q.changes_since(conn, outcomes[0].changes[0]["table_id"], 0, limit=100)
-        assert [c["seq"] for c in logged] == list(range(1, 51))
+        assert sorted(o.ack["seq"] for o in outcomes) == list(range(2, 52))
+        table_id = outcomes[0].changes[0]["table_id"]
+        logged = await read(db, lambda conn: q.changes_since(conn, table_id, 0, limit=100))
+        assert [c["seq"] for c in logged] == list(range(1, 52))
     finally:
         await other.close()
 
@@ -78,14 +80,15 @@ async def test_two_writers_on_one_file_still_never_share_a_number(db, tmp_path):
 async def test_a_failed_change_gives_its_number_back(db):
     """A transaction that fails after taking a number rolls the number back too."""
     _, code = await live_table(db)
-    board = Board(db, b"k" * 32)
+    board = Actions(db, b"k" * 32)
     (person,) = await participants(board, code, 1)
     first = await board.post_note(person, post(1))
     table_id = person.actor.table_id
     with pytest.raises(RuntimeError):
-        async with db.write() as conn:
-            await q.next_seq(conn, table_id)
+        def crash(conn: sa.Connection) -> None:
+            q.next_seq(conn, table_id)
             raise RuntimeError("crash mid-transaction")
+        await write_path(db).run(crash)
     second = await board.post_note(person, post(2))
     assert second.ack["seq"] == first.ack["seq"] + 1
 
@@ -110,7 +113,7 @@ async def test_migrations_match_the_schema_and_rerun_safely(db):
 
 async def test_rejoining_with_the_same_key_is_the_same_participant(db):
     _, code = await live_table(db)
-    board = Board(db, b"k" * 32)
+    board = Actions(db, b"k" * 32)
     key = secrets.token_bytes(16)
     first = await board.authenticate(ParticipantAuth(join_code=code, participant_key=key))
     again = await asyncio.gather(*[board.authenticate(

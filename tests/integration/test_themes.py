@@ -5,15 +5,24 @@ and the organiser's choices kept across refreshes."""
 from __future__ import annotations
 
 import asyncio
+import html
+import io
+import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import docx
 import httpx
+import openpyxl
 import pytest
+from plenary import export
+from plenary.export import cli as export_cli
+from plenary.store import Database
 
-from tests.conftest import missing
+from tests.conftest import ARTIFACTS, missing
 from tests.themes_data import load
 
 from .conftest import participant_auth
@@ -174,7 +183,7 @@ async def test_private_and_hidden_notes_never_enter(server, join):
         await http.aclose()
 
 
-async def test_the_organisers_choices_survive_refreshes(server, event, join):
+async def test_the_organisers_choices_survive_refreshes(server, event, join, tmp_path):
     await post_all(join, event, [(n.table, n.text) for n in STAGE2])
     await settled(server)
     body = await themes_of(server, event, token=event["organiser_token"])
@@ -221,6 +230,53 @@ async def test_the_organisers_choices_survive_refreshes(server, event, join):
             assert r.status_code == 403
     finally:
         await http.aclose()
+    await check_the_report(server, event, renamed="Talk to the market early",
+                           hidden=ids[third["id"]]["title"], tmp=tmp_path)
+
+
+async def check_the_report(server: RunningServer, event: dict[str, Any], *, renamed: str,
+                           hidden: str, tmp: Any) -> None:
+    """Every report format has "Across the tables" with the organiser's choices, and the
+    JSON record keeps the themes through an import."""
+    db = Database(server.config.database_url)
+    fresh = Database(f"sqlite:///{tmp / 'fresh.db'}")
+    try:
+        async def exported(database: Database, fmt: str, ms: int) -> bytes:
+            out = io.BytesIO()
+            await export.export_event(database, event["id"], fmt, out, exported_ms=ms)
+            return out.getvalue()
+
+        page = (await exported(db, "html", 1)).decode()
+        across = page.split('<section class="across">', 1)[1].split("</section>", 1)[0]
+        assert "Across the tables" in across and "Stage 3." in across
+        assert html.escape(renamed) in across and html.escape(hidden) not in across
+        assert re.search(r"\d+ tables · \d+ topics? · \d+ notes", across)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "themes-report.html").write_text(page, encoding="utf-8")
+        markdown = (await exported(db, "md", 1)).decode()
+        assert "## Across the tables" in markdown and renamed in markdown
+        document = docx.Document(io.BytesIO(await exported(db, "docx", 1)))
+        texts = [p.text for p in document.paragraphs]
+        assert "Across the tables" in texts and any(t.startswith(renamed) for t in texts)
+        wb = openpyxl.load_workbook(io.BytesIO(await exported(db, "xlsx", 1)))
+        rows = list(wb["Themes"].iter_rows(values_only=True))
+        assert rows[0][:4] == ("Stage no.", "Stage", "Category", "Theme")
+        assert renamed in {r[3] for r in rows[1:]} and hidden not in {r[3] for r in rows[1:]}
+        first = await exported(db, "json", 1)
+        record = json.loads(first)
+        assert record["schema_version"] == 2
+        assert renamed in {t["label"] for t in record["themes"]}
+        assert record["theme_exclusions"]
+        path = tmp / "event.json"
+        path.write_bytes(first)
+        await fresh.migrate()
+        await export_cli.import_file(fresh, path)
+        again = await exported(fresh, "json", 1)
+        assert again == first
+        assert await exported(fresh, "md", 1) == markdown.encode()
+    finally:
+        await db.close()
+        await fresh.close()
 
 
 async def test_the_organiser_puts_the_themes_on_the_dashboard(server, event, join):

@@ -85,6 +85,12 @@ def vote_counts_hidden(event: EventState, table: TableState) -> bool:
             and current_step_kind(event, table) is StepKind.VOTE)
 
 
+def shown_on_reveal(revealed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the notes a reveal made public, those every screen gets: the live, unhidden ones."""
+    return [n for n in revealed
+            if n["deleted_ms"] is None and n["merged_into"] is None and not n["hidden"]]
+
+
 def reveals_on_move(event: EventState, table: TableState, target_step: int) -> bool:
     """Leaving a private writing step (to any other step) reveals its notes."""
     steps = table.stage(event.template).steps

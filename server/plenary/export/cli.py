@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 from .. import config as config_mod
+from ..actions.restore import restore
 from ..domain.errors import InvalidPayload
 from ..store import Database
-from ..store.records import restore
 from . import FORMATS, event_info, export_event, filename
 from .record import rows_from_record
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -45,9 +44,8 @@ def _bearer(request: Request) -> str | None:
 BUILDING_AT_ONCE = 2
 
 
-def routes(board_or_db: Any, secret: bytes) -> list[Route]:
-    """The export route, over a Board (its database) or a Database."""
-    db: Database = getattr(board_or_db, "db", board_or_db)
+def routes(db: Database, secret: bytes) -> list[Route]:
+    """The export route, over the application's database."""
     building = asyncio.Semaphore(BUILDING_AT_ONCE)
 
     async def authorise(request: Request, event_id: str) -> EventInfo:

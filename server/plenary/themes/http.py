@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..actions import Board, Session
+from ..actions import Actions, Session
+from ..actions.transaction import read
 from ..api import ConsoleApi
 from ..domain.credentials import read_token, verify_token
 from ..domain.errors import DomainError, Forbidden, InvalidPayload, NotFound, Unauthenticated
@@ -32,10 +33,10 @@ def _error(exc: DomainError) -> JSONResponse:
                         headers={"cache-control": "no-store"})
 
 
-def routes(themes: Themes, board: Board, channel: Channel, api: ConsoleApi,
+def routes(themes: Themes, actions: Actions, channel: Channel, api: ConsoleApi,
            secret: bytes) -> list[Route]:
     """The themes routes of one app."""
-    db = board.db
+    db = actions.db
 
     async def reader(request: Request, event_id: str) -> bool:
         """Whether the caller may read this event's themes; True for the organiser."""
@@ -52,8 +53,7 @@ def routes(themes: Themes, board: Board, channel: Channel, api: ConsoleApi,
             raise Forbidden("Only the organiser and the dashboard see the themes.")
         if claim.scope_id != event_id:
             raise Forbidden("That link is for another event.", code="wrong_event")
-        async with db.read() as conn:
-            event = await q.event_row(conn, event_id)
+        event = await read(db, q.event_row, event_id)
         if event is None:
             raise Unauthenticated("This link's event no longer exists.", code="bad_token")
         gen = event["organiser_gen"] if claim.role is Role.ORGANISER else event["dashboard_gen"]
@@ -111,7 +111,7 @@ def routes(themes: Themes, board: Board, channel: Channel, api: ConsoleApi,
             raise InvalidPayload("Send {\"on\": true|false, \"theme\": id or null}.")
         spotlight = SpotlightSet(kind=("theme" if theme else "themes") if on else None,
                                  id=theme if on else None)
-        outcome = await board.set_spotlight(Session(Actor(Role.ORGANISER, event_id)),
+        outcome = await actions.set_spotlight(Session(Actor(Role.ORGANISER, event_id)),
                                             spotlight)
         await channel.publish(outcome)
         return outcome.ack

@@ -19,8 +19,13 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
+from sqlalchemy import Connection
+
+from ..actions.common import Outcome
+from ..actions.transaction import read, write_path
 from ..domain import themes as rules
 from ..domain.credentials import new_id
 from ..domain.errors import IllegalMove, NotFound
@@ -48,6 +53,7 @@ class Themes:
     def __init__(self, db: Database, *, interval_s: float = 30.0,
                  model_path: str | None = None) -> None:
         self.db = db
+        self.writes = write_path(db)
         self.interval_s = interval_s
         self.model_path = model_path
         #: Why themes are off (the extra is not installed), or None.
@@ -90,10 +96,13 @@ class Themes:
         """Nothing waiting to be embedded or refreshed, and no refresh running."""
         return not self._dirty and not self._pending and not self._refreshing.locked()
 
-    def observe(self, event_id: str, kinds: set[str]) -> None:
-        """A committed change of these kinds happened in this event."""
-        if not self.unavailable and kinds & NOTE_CHANGES:
-            self.notify(event_id)
+    def observe(self, result: Any) -> None:
+        """Told of every commit by the write path: an action's outcome that changed
+        notes marks its event."""
+        if self.unavailable or not isinstance(result, Outcome):
+            return
+        if any(c["kind"] in NOTE_CHANGES for c in result.changes):
+            self.notify(result.event_id)
 
     def notify(self, event_id: str) -> None:
         """Notes of this event changed: embed them now, refresh its themes when due."""
@@ -157,14 +166,13 @@ class Themes:
         """Embed every note of the event that has no vector for its current text."""
         done = 0
         while True:
-            async with self.db.read() as conn:
-                rows = await st.notes_to_embed(conn, event_id, self.model_id, EMBED_BATCH)
+            rows = await read(self.db, st.notes_to_embed, event_id, self.model_id,
+                              EMBED_BATCH)
             if not rows:
                 return done
             vectors = await self._in_worker(self._embed_texts, [r["text"] for r in rows])
-            async with self.db.write() as conn:
-                await st.save_vectors(conn, event_id, self.model_id, [
-                    (r["id"], r["source_ms"], v) for r, v in zip(rows, vectors, strict=True)])
+            await self.writes.run(st.save_vectors, event_id, self.model_id, [
+                (r["id"], r["source_ms"], v) for r, v in zip(rows, vectors, strict=True)])
             done += len(rows)
 
     # --- refreshing -------------------------------------------------------------
@@ -177,9 +185,8 @@ class Themes:
             return False
         async with self._refreshing:
             await self.embed_pending(event_id)
-            async with self.db.read() as conn:
-                light = await st.public_notes(conn, event_id, stage, self.model_id,
-                                              vectors=False)
+            light = await read(self.db, partial(st.public_notes, vectors=False), event_id,
+                               stage, self.model_id)
             by_stage: dict[int, list[Row]] = {}
             for r in light:
                 by_stage.setdefault(r["stage_index"], []).append(r)
@@ -199,10 +206,12 @@ class Themes:
         return wrote
 
     async def _refresh_stage(self, event_id: str, stage: int) -> None:
-        async with self.db.read() as conn:
-            notes = await st.public_notes(conn, event_id, stage, self.model_id)
-            stored = await st.theme_rows(conn, event_id, stage)
-            excluded = await st.exclusions(conn, [r["id"] for r in stored])
+        def load(conn: Connection) -> tuple[list[Row], list[Row], dict[str, set[str]]]:
+            stored = st.theme_rows(conn, event_id, stage)
+            return (st.public_notes(conn, event_id, stage, self.model_id), stored,
+                    st.exclusions(conn, [r["id"] for r in stored]))
+
+        notes, stored, excluded = await read(self.db, load)
         from . import engine
 
         known = engine.known_of(stored, excluded)
@@ -212,8 +221,7 @@ class Themes:
             return engine.rows_to_write(scopes, known)
 
         computed, gone = await self._in_worker(work)
-        async with self.db.write() as conn:
-            await st.save_refresh(conn, event_id, stage, computed, gone)
+        await self.writes.run(st.save_refresh, event_id, stage, computed, gone)
 
     # --- what the room and the console see --------------------------------------
 
@@ -222,26 +230,30 @@ class Themes:
         """The themes of a stage (default: the current one), by category, as sent to the
         dashboard (public themes only) or the console (``staff``: hidden ones too).
         With ``theme_id``: that theme only, with every one of its public notes."""
-        async with self.db.read() as conn:
-            event = await q.event_row(conn, event_id)
+        def load(conn: Connection) -> tuple[Row | None, list[Row], dict[str, Row]]:
+            event = q.event_row(conn, event_id)
             if event is None:
-                raise NotFound("This event no longer exists.")
-            stage = event["stage_index"] if stage is None else stage
-            stages = event["template"]["stages"]
-            if not 0 <= stage < len(stages):
-                raise NotFound("There is no such stage.")
-            out: dict[str, Any] = {"available": self.unavailable is None, "stage": stage,
-                                   "stage_title": stages[stage]["title"], "scopes": []}
-            if self.unavailable:
-                return out | {"message": self.unavailable}
-            rows = [r for r in await st.theme_rows(conn, event_id, stage)
-                    if r["active"] and r["merged_into"] is None and (staff or not r["hidden"])]
-            if theme_id is not None:
-                rows = [r for r in rows if r["id"] == theme_id]
-                if not rows:
-                    raise NotFound("There is no such theme on the board now.")
-            details = await st.public_details(conn, event_id,
-                                               (n for r in rows for n in r["notes"]))
+                return None, [], {}
+            at = event["stage_index"] if stage is None else stage
+            rows = [r for r in st.theme_rows(conn, event_id, at)
+                    if r["active"] and r["merged_into"] is None and (staff or not r["hidden"])
+                    and (theme_id is None or r["id"] == theme_id)]
+            return event, rows, st.public_details(conn, event_id,
+                                                  (n for r in rows for n in r["notes"]))
+
+        event, rows, details = await read(self.db, load)
+        if event is None:
+            raise NotFound("This event no longer exists.")
+        stage = event["stage_index"] if stage is None else stage
+        stages = event["template"]["stages"]
+        if not 0 <= stage < len(stages):
+            raise NotFound("There is no such stage.")
+        out: dict[str, Any] = {"available": self.unavailable is None, "stage": stage,
+                               "stage_title": stages[stage]["title"], "scopes": []}
+        if self.unavailable:
+            return out | {"message": self.unavailable}
+        if theme_id is not None and not rows:
+            raise NotFound("There is no such theme on the board now.")
         labels = {c["id"]: c["label"] for c in stages[stage].get("categories") or []}
         scopes: dict[str | None, list[dict[str, Any]]] = {}
         for r in rows:
@@ -260,50 +272,64 @@ class Themes:
 
     # --- the organiser's choices ---------------------------------------------
 
-    async def _known(self, conn: Any, event_id: str, theme_id: str) -> Row:
-        row = await st.theme_row(conn, theme_id, for_update=True)
-        if row is None or row["event_id"] != event_id:
-            raise NotFound("There is no such theme in this event.")
-        return row
-
     async def rename(self, event_id: str, theme_id: str, label: object) -> dict[str, Any]:
         """Give a theme the organiser's own name (None: back to the automatic one)."""
         text = rules.check_label(label)
-        async with self.db.write() as conn:
-            row = await self._known(conn, event_id, theme_id)
-            await st.choose(conn, theme_id, label=text)
+
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
+            st.choose(conn, theme_id, label=text)
+            return row
+
+        row = await self.writes.run(body)
         return {"id": theme_id, "label": text, "stage": row["stage_index"]}
 
     async def hide(self, event_id: str, theme_id: str, hidden: bool) -> dict[str, Any]:
         """Take a theme off the dashboard and out of the report (or put it back)."""
-        async with self.db.write() as conn:
-            row = await self._known(conn, event_id, theme_id)
-            await st.choose(conn, theme_id, hidden=bool(hidden))
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
+            st.choose(conn, theme_id, hidden=bool(hidden))
+            return row
+
+        row = await self.writes.run(body)
         return {"id": theme_id, "hidden": bool(hidden), "stage": row["stage_index"]}
 
     async def merge(self, event_id: str, theme_id: str, into: str) -> dict[str, Any]:
         """Fold one theme into another of the same stage and category, for good."""
-        async with self.db.write() as conn:
-            source = await self._known(conn, event_id, theme_id)
-            target = await self._known(conn, event_id, into)
+        def body(conn: Connection) -> Row:
+            source = _known(conn, event_id, theme_id)
+            target = _known(conn, event_id, into)
             rules.check_merge(_as_known(source), _as_known(target))
             if (source["stage_index"], source["category"]) != (target["stage_index"],
                                                                 target["category"]):
                 raise IllegalMove("Only themes of the same stage (and category) can be merged.",
                                   code="other_scope")
-            await st.choose(conn, theme_id, merged_into=into)
+            st.choose(conn, theme_id, merged_into=into)
+            return source
+
+        source = await self.writes.run(body)
         await self.refresh(event_id, stage=source["stage_index"], force=True)
         return {"id": theme_id, "into": into, "stage": source["stage_index"]}
 
     async def move_out(self, event_id: str, theme_id: str, note_id: str) -> dict[str, Any]:
         """Take a note out of a theme; it stays out however the theme is recomputed."""
-        async with self.db.write() as conn:
-            row = await self._known(conn, event_id, theme_id)
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
             if note_id not in (row["notes"] or []):
                 raise NotFound("That note is not in this theme.")
-            await st.exclude(conn, theme_id, note_id)
+            st.exclude(conn, theme_id, note_id)
+            return row
+
+        row = await self.writes.run(body)
         await self.refresh(event_id, stage=row["stage_index"], force=True)
         return {"id": theme_id, "note": note_id, "stage": row["stage_index"]}
+
+
+def _known(conn: Connection, event_id: str, theme_id: str) -> Row:
+    row = st.theme_row(conn, theme_id, for_update=True)
+    if row is None or row["event_id"] != event_id:
+        raise NotFound("There is no such theme in this event.")
+    return row
 
 
 def theme_out(row: Row, details: dict[str, Row], *, all_notes: bool = False

@@ -1,0 +1,102 @@
+"""What every action shares: its result, the caller's session, and the scope it loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..domain.controls import check_not_locked
+from ..domain.errors import InvalidPayload, NotFound
+from ..domain.model import EventState, TableState, event_state, table_state
+from ..domain.permissions import Action, Actor, authorize
+from ..store import queries as q
+from ..wire import change_out
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an action returns: the acknowledgement, and the changes to broadcast."""
+
+    ack: dict[str, Any]
+    event_id: str
+    changes: list[Row] = field(default_factory=list)
+    #: The event's new public state, when an event-wide setting changed.
+    event: dict[str, Any] | None = None
+
+    def broadcasts(self) -> list[dict[str, Any]]:
+        """The changes in their wire form (still carrying ``private_to``)."""
+        return [change_out(c) for c in self.changes]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A connection's authenticated identity and what it may see."""
+
+    actor: Actor
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """An event and one of its tables, as loaded inside a write transaction."""
+
+    event: EventState
+    row: Row
+    event_locked: bool = False
+
+    @property
+    def table(self) -> TableState:
+        return table_state(self.row)
+
+
+def load_scope(conn: Connection, actor: Actor, table_id: str) -> Scope:
+    """The actor's event and one of its tables (NotFound if the table is not the event's)."""
+    event = q.event_row(conn, actor.event_id)
+    row = q.table_row(conn, table_id)
+    if event is None or row is None or row["event_id"] != actor.event_id:
+        raise NotFound("There is no such table in this event.")
+    return Scope(event_state(event), row, event_locked=event["locked"])
+
+
+def staff_scope(conn: Connection, actor: Actor, table_id: str | None) -> Scope:
+    """The table a facilitator (theirs) or the organiser (named) is acting on."""
+    table_id = table_id or actor.table_id
+    if table_id is None:
+        raise InvalidPayload("Say which table (the 'table' field).")
+    authorize(actor, Action.RUN_TABLE, event_id=actor.event_id, table_id=table_id)
+    return load_scope(conn, actor, table_id)
+
+
+def load_event(conn: Connection, event_id: str) -> Row:
+    """The event's row (NotFound if it is gone)."""
+    row = q.event_row(conn, event_id)
+    if row is None:
+        raise NotFound("This event no longer exists.")
+    return row
+
+
+def participant(actor: Actor, action: Action, table_id: str | None = None) -> None:
+    """Check a participant may do ``action`` at their own table (and only there)."""
+    authorize(actor, action, event_id=actor.event_id, table_id=table_id or actor.table_id)
+    assert actor.table_id is not None and actor.participant_id is not None
+
+
+def check_unlocked(scope: Scope, doing: str) -> None:
+    """Refuse a change to a board locked on its own or with the whole event."""
+    check_not_locked(scope.event_locked, scope.row["locked"], doing)
+
+
+def without_votes(note: dict[str, Any]) -> dict[str, Any]:
+    """A changed note's wire form without its count (one broadcast serves every viewer)."""
+    # Phones are blind to counts during a vote, staff see them: clients keep theirs.
+    del note["votes"]
+    return note
+
+
+def private_to(note: Row) -> str | None:
+    """Changes to a note still in silent writing are for its author (and staff) only."""
+    return note["participant_id"] if note["private"] else None
