@@ -4,6 +4,7 @@
 // shown a page at a time (by topic), turning every few seconds. Nothing is ever cut off.
 import { $, h, plural, say } from "./live.js";
 import { connectEvent, mmss, topicKey } from "./event-live.js";
+import * as themesView from "./themes-view.js";
 
 const token = location.hash.slice(1);
 const PAGE_MS = 12000; // how long each page of tables stays up
@@ -463,6 +464,9 @@ function topicTables(id) {
 function renderSpotlight() {
   const sp = live.state.event.spotlight;
   const box = $("spotlight");
+  // "What the room is saying": the cross-table themes have a view of their own.
+  if (themesView.shows(sp)) { box.hidden = true; themesView.show(sp, live.state.event, token); return; }
+  themesView.hide();
   if (!sp || !sp.kind) { box.hidden = true; return; }
   const { state } = live;
   const body = $("spot-body");

@@ -5,6 +5,7 @@ import { $, h, plural, say } from "./live.js";
 import { ago, connectEvent, mmss, topicKey } from "./event-live.js";
 import { api, fragment, tokens } from "./console-api.js";
 import { showSetup } from "./console-setup.js";
+import { followThemes } from "./themes-console.js";
 
 const STATUS_WORDS = { draft: "Draft: not started", live: "Live", closed: "Closed" };
 const SILENT_MS = 5 * 60 * 1000; // no change at a table for this long: "silent"
@@ -243,7 +244,7 @@ function openLive(token) {
 function connect(token) {
   live = connectEvent({
     auth: { token },
-    onSnapshot: () => { if (!$("main").hidden || legacy) { show("main"); } renderAll(); },
+    onSnapshot: () => { if (!$("main").hidden || legacy) { show("main"); } renderAll(); followThemes(live.state.event); },
     onChange(c) {
       // 500 tables send 500 stage changes: draw once, on the next frame.
       if (c.type === "event.status" || c.type === "stage.changed") headDue = true;
@@ -251,7 +252,7 @@ function connect(token) {
       sideDue = true;
       schedule();
     },
-    onEvent: () => { renderHead(); renderControls(); },
+    onEvent: () => { renderHead(); renderControls(); followThemes(live.state.event); },
     onPresence: (p) => { dirty.add(p.table); schedule(); },
     onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
   });
@@ -267,6 +268,7 @@ function schedule() {
       if (!minutesTouched) setDefaultMinutes();
       renderHead();
       renderControls();
+      followThemes(live.state.event);
     }
     if (dirty.size) {
       const needAll = [...dirty].some((id) => !rows.has(id));

@@ -120,6 +120,8 @@ def test_names_take_three_distinct_keywords():
     assert theme_name(["funding", "fund", "budget", "grants", "money"]) == \
         "Funding · budget · grants"
     assert pick_keywords(["care workers", "care", "pay"]) == ["care workers", "pay"]
+    assert pick_keywords(["local providers", "team", "small local", "bid"]) == \
+        ["local providers", "team", "bid"]
     assert theme_name([]) == "Other notes"
 
 

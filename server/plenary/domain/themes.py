@@ -109,9 +109,14 @@ def pick_keywords(ranked: Iterable[str], n: int = NAME_WORDS) -> list[str]:
 
 
 def _overlaps(a: str, b: str) -> bool:
-    # "fund" and "funding", "carer" and "carers", "care" and "care workers".
+    # "fund" and "funding", "carer" and "carers", "care" and "care workers",
+    # "local providers" and "small local".
+    return any(_same_word(x, y) for x in a.split() for y in b.split())
+
+
+def _same_word(a: str, b: str) -> bool:
     stem = min(len(a), len(b), 5)
-    return a in b or b in a or (stem >= 4 and a[:stem] == b[:stem])
+    return a == b or (stem >= 4 and a[:stem] == b[:stem])
 
 
 def resolve(theme_id: str, merged: dict[str, str]) -> str:
