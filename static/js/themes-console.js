@@ -88,7 +88,7 @@ function draw() {
   list.replaceChildren(...data.scopes.flatMap((s) => [
     s.label ? h("h3", { text: s.label }) : null,
     h("ul", { class: "theme-list" }, s.themes.map((t) => item(t, s.themes, sp))),
-  ]));
+  ].filter(Boolean)));
 }
 
 function item(t, siblings, sp) {

@@ -190,7 +190,8 @@ def build(groups: Sequence[Group], known: Sequence[Known], notes: dict[str, Note
             theme.keywords = list(group.keywords)
         if own != final:
             theme.merged_from.append(own)
-        theme.notes.extend(n for n in group.notes if n not in theme.notes)
+        have = set(theme.notes)
+        theme.notes.extend(n for n in group.notes if n not in have)
     result = []
     for theme in themes.values():
         excluded = by_id[theme.id].excluded if theme.id in by_id else frozenset()

@@ -49,9 +49,11 @@ def _weight(n: int) -> float:
 
 
 def centred(vectors: np.ndarray) -> np.ndarray:
-    """Unit vectors with (a share of) the set's mean taken out."""
-    x = vectors - _weight(len(vectors)) * vectors.mean(axis=0, keepdims=True)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    """Unit vectors (float32) with (a share of) the set's mean taken out."""
+    x = np.array(vectors, dtype=np.float32)  # one copy; the rest is done in place
+    x -= _weight(len(x)) * x.mean(axis=0, keepdims=True)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x
 
 
 def default_distance(n: int) -> float:
@@ -62,13 +64,15 @@ def default_distance(n: int) -> float:
 def labels(vectors: np.ndarray, *, distance: float | None = None,
            exact_limit: int = EXACT_LIMIT, seed: int = 0) -> np.ndarray:
     """A group number for each vector (numbered from 0; -1 never appears)."""
-    n = len(vectors)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    if n == 1:
-        return np.zeros(1, dtype=np.int64)
+    return _labels(centred(vectors), distance=distance, exact_limit=exact_limit, seed=seed)
+
+
+def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
+            seed: int) -> np.ndarray:
+    n = len(x)
+    if n <= 1:
+        return np.zeros(n, dtype=np.int64)
     distance = default_distance(n) if distance is None else distance
-    x = centred(vectors.astype(np.float32))
     if n <= exact_limit:
         return _exact(x, distance)
     out = np.full(n, -1, dtype=np.int64)
@@ -127,14 +131,15 @@ def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
     return out
 
 
-def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str],
-           **options: float) -> list[Group]:
+def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str], *,
+           distance: float | None = None, exact_limit: int = EXACT_LIMIT,
+           seed: int = 0) -> list[Group]:
     """The notes' groups, each with its notes most central first and its keywords."""
     if len(ids) == 0:
         return []
-    found = labels(vectors, **options)  # type: ignore[arg-type]
-    words = keywords(texts, found)
     x = centred(vectors)
+    found = _labels(x, distance=distance, exact_limit=exact_limit, seed=seed)
+    words = keywords(texts, found)
     out = []
     for g in sorted(set(found.tolist())):
         members = np.flatnonzero(found == g)

@@ -24,7 +24,7 @@ DIMENSIONS = 384
 #: The model was trained on up to 256 word pieces; a note of 280 characters needs ~80.
 MAX_TOKENS = 256
 #: The id stored with every vector, so a different model's vectors are never mixed in.
-MODEL_ID = "all-MiniLM-L6-v2-int8"
+MODEL_ID = "all-MiniLM-L6-v2-int8/f16"
 
 
 class ModelMissing(RuntimeError):
@@ -58,6 +58,10 @@ class Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Notes are short and of every length: arenas and memory patterns sized for
+        # the longest batch seen only hold memory (15 MB) and save nothing measurable.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(path or model_file()), options,
                                             providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
@@ -83,11 +87,17 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+#: Stored as half floats: 768 bytes a note, and a 50,000-note stage is read into 38 MB.
+#: The rounding (3 significant digits) moves cosine similarities by under 0.001.
+STORED = np.dtype("<f2")
+
+
 def to_bytes(vector: np.ndarray) -> bytes:
-    """A vector as stored: 384 little-endian float32s."""
-    return np.asarray(vector, dtype="<f4").tobytes()
+    """A vector as stored: 384 little-endian half floats."""
+    return np.asarray(vector, dtype=STORED).tobytes()
 
 
-def from_bytes(blob: bytes) -> np.ndarray:
-    """A stored vector."""
-    return np.frombuffer(blob, dtype="<f4")
+def from_bytes(blobs: list[bytes]) -> np.ndarray:
+    """Stored vectors as one float32 matrix, a row each."""
+    flat = np.frombuffer(b"".join(blobs), dtype=STORED)
+    return flat.reshape(len(blobs), -1).astype(np.float32)

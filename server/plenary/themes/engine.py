@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..domain.themes import Known, NoteInfo, Theme, build
 from . import cluster
 from .embedder import from_bytes
@@ -49,7 +47,7 @@ def compute(notes: Sequence[Row], known: dict[str | None, list[Known]],
     for category in sorted(set(scopes) | set(known), key=lambda c: (c is not None, c or "")):
         rows = scopes.get(category, [])
         if rows:
-            vectors = np.stack([from_bytes(r["vector"]) for r in rows])
+            vectors = from_bytes([r["vector"] for r in rows])
             found = cluster.groups(vectors, [r["id"] for r in rows], [r["text"] for r in rows],
                                    **options)
         else:

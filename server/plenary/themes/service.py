@@ -1,10 +1,12 @@
 """The themes feature of one server process: embed notes as they come, refresh themes.
 
-Every committed change to notes (the live channel calls :meth:`Themes.observe`
-after it publishes) marks its event: its new and edited notes are embedded
-within moments, and its themes are refreshed at most every ``interval_s``. The
-model and the clustering run in one worker thread (one CPU core at most), never
-on the event loop, so live boards keep their speed while a refresh runs.
+Every committed change to notes (the write path calls :meth:`Themes.observe`
+after each commit) marks its event: its new and edited notes are embedded
+within moments, and its themes are refreshed at most every ``interval_s``.
+Nothing heavy runs on the event loop: the model runs in one worker thread
+(onnxruntime lets go of the GIL while it computes), the clustering in one worker
+process (scikit-learn and scipy do not), so live boards keep their speed while
+a refresh runs.
 
 Works without the ``themes`` extra: :attr:`Themes.unavailable` then says how
 to turn it on, and nothing is embedded or clustered.
@@ -16,9 +18,10 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -58,7 +61,8 @@ class Themes:
         self.model_path = model_path
         #: Why themes are off (the extra is not installed), or None.
         self.unavailable = missing()
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ThreadPoolExecutor | None = None  # the model's thread
+        self._clusterer: ProcessPoolExecutor | None = None  # the clustering's process
         self._embedder: Any = None
         self._dirty: set[str] = set()
         self._pending: set[str] = set()  # events whose themes are behind their notes
@@ -90,6 +94,9 @@ class Themes:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self._clusterer is not None:
+            self._clusterer.shutdown(wait=True, cancel_futures=True)
+            self._clusterer = None
 
     @property
     def idle(self) -> bool:
@@ -185,15 +192,13 @@ class Themes:
             return False
         async with self._refreshing:
             await self.embed_pending(event_id)
-            light = await read(self.db, partial(st.public_notes, vectors=False), event_id,
-                               stage, self.model_id)
-            by_stage: dict[int, list[Row]] = {}
-            for r in light:
-                by_stage.setdefault(r["stage_index"], []).append(r)
-            stages = [stage] if stage is not None else sorted(by_stage)
+            # Digested where it is read (the driver's thread), not on the event loop.
+            digests = await read(self.db, partial(_digests, model=self.model_id), event_id,
+                                 stage)
+            stages = [stage] if stage is not None else sorted(digests)
             wrote = False
             for s in stages:
-                digest = _digest(by_stage.get(s, []))
+                digest = digests.get(s, "")
                 if not force and self._digests.get((event_id, s)) == digest:
                     continue
                 await self._refresh_stage(event_id, s)
@@ -212,16 +217,17 @@ class Themes:
                     st.exclusions(conn, [r["id"] for r in stored]))
 
         notes, stored, excluded = await read(self.db, load)
-        from . import engine
-
-        known = engine.known_of(stored, excluded)
-
-        def work() -> tuple[list[Row], set[str]]:
-            scopes = engine.compute(notes, known, new_id)
-            return engine.rows_to_write(scopes, known)
-
-        computed, gone = await self._in_worker(work)
+        # The clustering runs in a process of its own: scikit-learn and scipy hold the
+        # GIL for long stretches, which in a thread would stall every live board.
+        computed, gone = await asyncio.get_running_loop().run_in_executor(
+            self._process(), compute_refresh, notes, stored, excluded)
         await self.writes.run(st.save_refresh, event_id, stage, computed, gone)
+
+    def _process(self) -> ProcessPoolExecutor:
+        if self._clusterer is None:
+            self._clusterer = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"))
+        return self._clusterer
 
     # --- what the room and the console see --------------------------------------
 
@@ -363,8 +369,22 @@ def _as_known(row: Row) -> rules.Known:
                        merged_into=row["merged_into"])
 
 
-def _digest(rows: list[Row]) -> str:
-    h = hashlib.sha256()
+def _digests(conn: Connection, event_id: str, stage: int | None, *, model: str
+             ) -> dict[int, str]:
+    """A digest per stage of what its themes depend on: its public notes and vectors."""
+    hashes: dict[int, Any] = {}
+    rows = st.public_notes(conn, event_id, stage, model, vectors=False)
     for r in sorted(rows, key=lambda r: r["id"]):
+        h = hashes.setdefault(r["stage_index"], hashlib.sha256())
         h.update(f"{r['id']}\0{r['category']}\0{r['vector']}\0{r['text']}\1".encode())
-    return h.hexdigest()
+    return {s: h.hexdigest() for s, h in hashes.items()}
+
+
+def compute_refresh(notes: list[Row], stored: list[Row], excluded: dict[str, set[str]]
+                    ) -> tuple[list[Row], set[str]]:
+    """One stage's refresh, in the clustering process: rows to write, themes gone."""
+    from . import engine
+
+    known = engine.known_of(stored, excluded)
+    scopes = engine.compute(notes, known, new_id)
+    return engine.rows_to_write(scopes, known)
