@@ -40,7 +40,7 @@ class Plenary:
                              model_path=config.themes_model)
         # Every committed change: posted, edited, revealed or hidden notes are
         # embedded and their stage re-themed (off the event loop).
-        self.actions.writes.observers.append(self.themes.observe)
+        self.actions.writes.on_commit(self.themes.observe)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:

@@ -1,12 +1,58 @@
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from plenary.store import Database
+from sqlalchemy.engine import make_url
+
+from tests.conftest import missing
 
 from .server import Client, RunningServer, connect, run_server
+
+ADMIN_URL = os.environ.get("PLENARY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/postgres")
+
+
+@pytest.fixture
+async def pg() -> AsyncIterator[Database]:
+    """A PostgreSQL database of this test's own, migrated; dropped afterwards."""
+    import asyncpg
+
+    admin = make_url(ADMIN_URL)
+    try:
+        conn = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(
+            hide_password=False), timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        missing(f"PostgreSQL at {admin.host} ({exc})")
+    name = f"plenary_test_{secrets.token_hex(6)}"
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    db = Database(admin.set(database=name).render_as_string(hide_password=False))
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.close()
+        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh SQLite file, migrated."""
+    db = Database(f"sqlite:///{tmp_path / 'plenary.db'}")
+    await db.migrate()
+    yield db
+    await db.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest) -> Database:
+    """The same test on each backend the server supports."""
+    return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg")
 
 
 @pytest.fixture(scope="module")

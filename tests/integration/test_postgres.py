@@ -1,12 +1,10 @@
-"""The same store on PostgreSQL: each run makes its own database and drops it after."""
+"""The same store on PostgreSQL (the ``pg`` fixture: a database of its own per test)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from plenary.actions import Actions
@@ -17,36 +15,10 @@ from plenary.domain.topics_csv import TopicSpec
 from plenary.setup import load_template
 from plenary.store import Database
 from plenary.store import queries as q
-from sqlalchemy.engine import make_url
 
-from tests.conftest import TEMPLATES, missing
+from tests.conftest import TEMPLATES
 
 pytestmark = pytest.mark.integration
-
-ADMIN_URL = os.environ.get("PLENARY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/postgres")
-
-
-@pytest.fixture
-async def pg() -> AsyncIterator[Database]:
-    import asyncpg
-
-    admin = make_url(ADMIN_URL)
-    try:
-        conn = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(
-            hide_password=False), timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        missing(f"PostgreSQL at {admin.host} ({exc})")
-    name = f"plenary_test_{secrets.token_hex(6)}"
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    db = Database(admin.set(database=name).render_as_string(hide_password=False))
-    try:
-        await db.migrate()
-        yield db
-    finally:
-        await db.close()
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await conn.close()
-
 
 async def test_fifty_concurrent_posts_are_gap_free_on_postgres(pg):
     template = load_template(TEMPLATES, "world-cafe")

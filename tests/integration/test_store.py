@@ -108,7 +108,7 @@ async def test_migrations_match_the_schema_and_rerun_safely(db):
             return compare_metadata(MigrationContext.configure(sync_conn), metadata)
         assert await conn.run_sync(diff) == []
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0003"
+    assert version == "0004"
 
 
 async def test_rejoining_with_the_same_key_is_the_same_participant(db):

@@ -67,63 +67,63 @@ class Actions:
 
     async def post_note(self, session: Session, p: NotePost) -> Outcome:
         """Add a participant's note (see :func:`.notes.post_note`)."""
-        return await self.writes.run(notes.post_note, session, p)
+        return await self._on_table(notes.post_note, session, p)
 
     async def edit_note(self, session: Session, p: NoteEdit) -> Outcome:
         """Rewrite one's own note while its stage is open."""
-        return await self.writes.run(notes.edit_note, session, p)
+        return await self._on_table(notes.edit_note, session, p)
 
     async def delete_note(self, session: Session, p: NoteRef) -> Outcome:
         """Take back one's own note while its stage is open."""
-        return await self.writes.run(notes.delete_note, session, p)
+        return await self._on_table(notes.delete_note, session, p)
 
     async def add_vote(self, session: Session, p: VoteAdd) -> Outcome:
         """One dot on a note."""
-        return await self.writes.run(votes.add_vote, session, p)
+        return await self._on_table(votes.add_vote, session, p)
 
     async def remove_vote(self, session: Session, p: VoteRemove) -> Outcome:
         """Take one of one's dots back."""
-        return await self.writes.run(votes.remove_vote, session, p)
+        return await self._on_table(votes.remove_vote, session, p)
 
     # --- the facilitator's tidying -------------------------------------------
 
     async def star_note(self, session: Session, p: NoteStar) -> Outcome:
         """Mark (or unmark) a note as a big idea."""
-        return await self.writes.run(tidying.star_note, session, p)
+        return await self._on_table(tidying.star_note, session, p)
 
     async def hide_note(self, session: Session, p: NoteHide) -> Outcome:
         """Take a note off participants' boards (or give it back)."""
-        return await self.writes.run(tidying.hide_note, session, p)
+        return await self._on_table(tidying.hide_note, session, p)
 
     async def save_group(self, session: Session, p: GroupSave) -> Outcome:
         """Create or relabel a group, optionally with notes."""
-        return await self.writes.run(tidying.save_group, session, p)
+        return await self._on_table(tidying.save_group, session, p)
 
     async def group_note(self, session: Session, p: NoteGroup) -> Outcome:
         """Put a note in a group or take it out."""
-        return await self.writes.run(tidying.group_note, session, p)
+        return await self._on_table(tidying.group_note, session, p)
 
     async def delete_group(self, session: Session, p: GroupDelete) -> Outcome:
         """Remove a group; its notes stay."""
-        return await self.writes.run(tidying.delete_group, session, p)
+        return await self._on_table(tidying.delete_group, session, p)
 
     async def merge_note(self, session: Session, p: NoteMerge) -> Outcome:
         """Fold a duplicate into another note."""
-        return await self.writes.run(tidying.merge_note, session, p)
+        return await self._on_table(tidying.merge_note, session, p)
 
     async def set_summary(self, session: Session, p: SummarySet) -> Outcome:
         """Save a stage's summary."""
-        return await self.writes.run(tidying.set_summary, session, p)
+        return await self._on_table(tidying.set_summary, session, p)
 
     async def set_ready(self, session: Session, p: TableReady) -> Outcome:
         """Mark the table ready (or not) for the next stage."""
-        return await self.writes.run(tidying.set_ready, session, p)
+        return await self._on_table(tidying.set_ready, session, p)
 
     # --- moving the event ----------------------------------------------------
 
     async def move_step(self, session: Session, p: StepMove, delta: int) -> Outcome:
         """Move one table a step forward (+1) or back (-1)."""
-        return await self.writes.run(moves.move_step, session, p, delta)
+        return await self._on_table(moves.move_step, session, p, delta)
 
     async def move_stage(self, session: Session, p: StageMove, delta: int) -> Outcome:
         """Move every table a stage forward (+1) or back (-1)."""
@@ -154,4 +154,11 @@ class Actions:
 
     async def lock_board(self, session: Session, p: BoardLock) -> Outcome:
         """Lock (or unlock) one board or every board."""
-        return await self.writes.run(controls.lock_board, session, p)
+        return await self.writes.run(controls.lock_board, session, p, table=p.table)
+
+    async def _on_table(self, body: Any, session: Session, p: Any, *more: Any) -> Outcome:
+        """A table action: a participant's own table, the one staff name, else their own."""
+        actor = session.actor
+        named = None if actor.role is Role.PARTICIPANT else getattr(p, "table", None)
+        table = named or actor.table_id
+        return await self.writes.run(body, session, p, *more, table=table)

@@ -54,9 +54,15 @@ class Scope:
 
 
 def load_scope(conn: Connection, actor: Actor, table_id: str) -> Scope:
-    """The actor's event and one of its tables (NotFound if the table is not the event's)."""
-    event = q.event_row(conn, actor.event_id)
-    row = q.table_row(conn, table_id)
+    """The actor's event and one of its tables, locked for the rest of the transaction.
+
+    Every read-then-write takes its locks here, always event before table, so
+    that on PostgreSQL two actions on one table run one after the other (a vote
+    limit, a step move) and an event-wide move waits for the table actions in
+    flight (and they for it). NotFound if the table is not the event's.
+    """
+    event = q.event_row(conn, actor.event_id, lock="share")
+    row = q.table_row(conn, table_id, lock="update")
     if event is None or row is None or row["event_id"] != actor.event_id:
         raise NotFound("There is no such table in this event.")
     return Scope(event_state(event), row, event_locked=event["locked"])
@@ -72,8 +78,8 @@ def staff_scope(conn: Connection, actor: Actor, table_id: str | None) -> Scope:
 
 
 def load_event(conn: Connection, event_id: str) -> Row:
-    """The event's row (NotFound if it is gone)."""
-    row = q.event_row(conn, event_id)
+    """The event's row, locked for an event-wide change (NotFound if it is gone)."""
+    row = q.event_row(conn, event_id, lock="update")
     if row is None:
         raise NotFound("This event no longer exists.")
     return row

@@ -61,7 +61,8 @@ async def _save_participant(db: Database, table_id: str, key_hash: str, name: st
     # key is the same participant: rejoining never creates a second one.
     for _ in range(2):
         try:
-            return await write_path(db).run(_upsert_participant, table_id, key_hash, name)
+            return await write_path(db).run(_upsert_participant, table_id, key_hash, name,
+                                            table=table_id)
         except IntegrityError:  # a simultaneous first join with the same key won
             continue
     raise Conflict("Could not join the table; please try again.")

@@ -49,23 +49,40 @@ def _reveal(conn: Connection, table_id: str, stage: int) -> list[Row]:
 
 
 def move_stage(conn: Connection, session: Session, p: StageMove, delta: int) -> Outcome:
-    """Move every table of the event to the next (+1) or previous (-1) stage at once."""
+    """Move every table of the event to the next (+1) or previous (-1) stage at once.
+
+    A handful of statements for any number of tables: the reveals of every table
+    in one UPDATE, every table moved and numbered in another, one INSERT for the log.
+    """
     actor = session.actor
     authorize(actor, Action.MOVE_STAGE, event_id=actor.event_id)
-    event = event_state(load_event(conn, actor.event_id))
+    row = load_event(conn, actor.event_id)
+    event = event_state(row)
     target = rules.move_stage(event, delta, expected=p.expected)
-    changes: list[Row] = []
+    q.lock_tables_of_event(conn, event.id)
     # Nothing written in silence stays unseen once the stage moves.
-    for t in q.tables_with_private_notes(conn, event.id):
-        changes += _reveal(conn, t["id"], t["stage_index"])
+    revealed: dict[str, list[Row]] = {}
+    for note in q.reveal_event_notes(conn, event.id):
+        revealed.setdefault(note["table_id"], []).append(note)
     # The old stage's timer means nothing in the new stage.
-    q.update_event(conn, event.id, stage_index=target, timer_state="stopped",
-                   timer_ends_ms=None, timer_remaining_ms=None)
-    q.set_tables_position(conn, event.id, stage_index=target, step_index=0)
-    changes += q.append_event_change(conn, event.id, "stage.changed",
-                                     {"stage": target, "step": 0})
-    row = load_event(conn, event.id)
-    return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row))
+    values = {"stage_index": target, "timer_state": "stopped", "timer_ends_ms": None,
+              "timer_remaining_ms": None}
+    q.update_event(conn, event.id, **values)
+    last = q.move_tables(conn, event.id, stage_index=target, step_index=0,
+                         two_changes=frozenset(revealed))
+    at = q.now_ms()
+    moved = {"stage": target, "step": 0}
+    changes: list[Row] = []
+    for table_id, seq in last.items():
+        notes = revealed.get(table_id)
+        if notes:
+            shown = [note_out(n, votes=0) for n in rules_board.shown_on_reveal(notes)]
+            changes.append(q.change_row(table_id, seq - 1, "notes.revealed",
+                                        {"stage": notes[0]["stage_index"], "notes": shown},
+                                        at=at))
+        changes.append(q.change_row(table_id, seq, "stage.changed", moved, at=at))
+    q.insert_changes(conn, changes)
+    return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row | values))
 
 
 def change_status(conn: Connection, session: Session, p: StatusChange) -> Outcome:

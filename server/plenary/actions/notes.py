@@ -29,10 +29,11 @@ def post_note(conn: Connection, session: Session, p: NotePost) -> Outcome:
     """Add a participant's note; a retry with the same id returns the first result."""
     actor = session.actor
     participant(actor, Action.POST_NOTE, p.table)
+    # Locked first: a retry racing its original then finds the note, not a clash.
+    scope = load_scope(conn, actor, actor.table_id)
     existing = q.note_row(conn, p.id)
     if existing is not None:
         return _repeat_post(actor, existing)
-    scope = load_scope(conn, actor, actor.table_id)
     event, table = scope.event, scope.table
     late = rules.check_can_post(event, table, queued=p.queued)
     if not late:

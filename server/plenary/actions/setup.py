@@ -63,7 +63,7 @@ def _insert_event(conn: Connection, template: Template, title: str, topics: list
 
 
 def _draft(conn: Connection, event_id: str, doing: str) -> Row:
-    event = q.event_row(conn, event_id)
+    event = q.event_row(conn, event_id, lock="update")
     if event is None:
         raise NotFound("There is no such event.")
     rules.require_draft(EventStatus(event["status"]), doing)
@@ -71,7 +71,7 @@ def _draft(conn: Connection, event_id: str, doing: str) -> Row:
 
 
 def _table_of(conn: Connection, event_id: str, table_id: str) -> Row:
-    table = q.table_row(conn, table_id)
+    table = q.table_row(conn, table_id, lock="update")
     if table is None or table["event_id"] != event_id:
         raise NotFound("There is no such table in this event.")
     return table

@@ -120,7 +120,7 @@ def merge_note(conn: Connection, session: Session, p: NoteMerge) -> Outcome:
     rules_board.check_merge(source, target)
     q.move_votes(conn, p.id, p.into)
     q.update_note(conn, p.id, merged_into=p.into)
-    total = q.vote_counts(conn, table_id).get(p.into, 0)
+    total = q.count_votes_on(conn, p.into)
     blind = rules_board.vote_counts_hidden(scope.event, scope.table)
     change = q.append_change(conn, table_id, "note.merged",
                              {"id": p.id, "into": p.into, "votes": None if blind else total})

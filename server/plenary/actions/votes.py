@@ -21,19 +21,19 @@ def add_vote(conn: Connection, session: Session, p: VoteAdd) -> Outcome:
     if existing is not None:
         if existing["participant_id"] != actor.participant_id:
             raise Conflict("That vote id is already taken.", code="id_conflict")
-        used = len(q.votes_of(conn, actor.participant_id, existing["stage_index"]))
+        used = q.count_votes_of(conn, actor.participant_id, existing["stage_index"])
         limit = scope.event.template.votes_for(existing["stage_index"])
         return Outcome({"seq": scope.row["seq"], "duplicate": True,
                         "vote": {"id": p.id, "note": existing["note_id"]},
                         "votes_left": limit - used}, actor.event_id)
     note = rules_board.check_table_note(q.note_row(conn, p.note), actor.table_id)
-    used = len(q.votes_of(conn, actor.participant_id, scope.table.stage_index))
+    used = q.count_votes_of(conn, actor.participant_id, scope.table.stage_index)
     rules_board.check_vote(scope.event, scope.table, note, used)
     check_unlocked(scope, "vote")
     q.insert_vote(conn, id=p.id, table_id=actor.table_id, note_id=p.note,
                   participant_id=actor.participant_id, stage_index=scope.table.stage_index)
     blind = rules_board.vote_counts_hidden(scope.event, scope.table)
-    total = q.vote_counts(conn, actor.table_id).get(p.note, 0)
+    total = q.count_votes_on(conn, p.note)
     change = q.append_change(
         conn, actor.table_id, "vote.added",
         {"vote": {"id": p.id, "note": p.note}, "votes": None if blind else total},
@@ -57,7 +57,7 @@ def remove_vote(conn: Connection, session: Session, p: VoteRemove) -> Outcome:
     check_unlocked(scope, "change a vote")
     q.delete_vote(conn, p.id)
     blind = rules_board.vote_counts_hidden(scope.event, scope.table)
-    total = q.vote_counts(conn, actor.table_id).get(vote["note_id"], 0)
+    total = q.count_votes_on(conn, vote["note_id"])
     change = q.append_change(
         conn, actor.table_id, "vote.removed",
         {"vote": {"id": p.id, "note": vote["note_id"]}, "votes": None if blind else total},

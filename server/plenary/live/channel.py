@@ -1,14 +1,17 @@
 """Socket.io handlers: authenticate on connect, check every event, ack after commit.
 
 Each handler parses its payload, calls one action in ``plenary.actions`` (which
-commits), broadcasts the committed changes, and returns the acknowledgement.
+commits through the write path), and returns the acknowledgement; the write
+path hands every committed outcome to :meth:`Channel.publish`, in commit order.
 Errors become ``{"ok": false, "error": {"code", "message"}}``; nothing a client
 sends can take the server down for anyone else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -167,6 +170,12 @@ class Channel:
         self.connections: dict[str, Connection] = {}
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
+        # Broadcasts leave in commit order: the write path hands each committed
+        # outcome over before answering its caller, and one task sends them.
+        self._outbox: deque[tuple[Outcome, asyncio.Future[None]]] = deque()
+        self._sending: dict[int, asyncio.Future[None]] = {}
+        self._publisher: asyncio.Task[None] | None = None
+        actions.writes.on_commit(self._committed)
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
         handlers: dict[str, tuple[type[BaseModel], Handler]] = {
@@ -270,7 +279,11 @@ class Channel:
                 log.exception("error in %s", name)
                 return _error(SERVER_ERROR)
             if isinstance(result, Outcome):
-                await self.publish(result)
+                # Committed and queued to broadcast: the change goes out before its
+                # ack, so a client never holds an ack for a change it has not seen.
+                sent = self._sending.get(id(result))
+                if sent is not None:
+                    await sent
                 return {"ok": True, **result.ack}
             if name == "sync":
                 result = self._with_presence(conn.session, result)
@@ -314,6 +327,29 @@ class Channel:
             return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
                                           for t in result["tables"]}}
         return result
+
+    def _committed(self, result: Any) -> None:
+        if not isinstance(result, Outcome) or not (result.changes or result.event):
+            return
+        loop = asyncio.get_running_loop()
+        sent = self._sending[id(result)] = loop.create_future()
+        self._outbox.append((result, sent))
+        if self._publisher is None:
+            self._publisher = loop.create_task(self._publish_all())
+
+    async def _publish_all(self) -> None:
+        try:
+            while self._outbox:
+                outcome, sent = self._outbox.popleft()
+                try:
+                    await self.publish(outcome)
+                except Exception:
+                    log.exception("broadcast failed")
+                finally:
+                    del self._sending[id(outcome)]
+                    sent.set_result(None)
+        finally:
+            self._publisher = None
 
     async def publish(self, outcome: Outcome) -> None:
         """Send committed changes to everyone who may see them, in their form for each."""

@@ -1,16 +1,21 @@
 """Engines, connections and transactions; SQLite tuned for durability, PostgreSQL as is.
 
-Every write goes through :meth:`Database.write`, one transaction at a time, so
-that a change and its sequence number are committed together or not at all.
+:meth:`Database.run_write` and :meth:`Database.run_read` run a synchronous
+function in one transaction in the driver's thread: on SQLite a thread of our
+own with a plain ``sqlite3`` connection (one hop per transaction, not one per
+statement), on PostgreSQL the event loop itself (asyncpg, through
+``run_sync``). :meth:`write` and :meth:`read` remain for migrations, the export
+reader and tests, as async connections.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -61,6 +66,38 @@ def _begin_deferred(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+T = TypeVar("T")
+
+#: Threads that read SQLite at once (WAL lets readers run beside the writer).
+SQLITE_READ_THREADS = 4
+
+
+class _Threaded:
+    """A synchronous SQLite engine driven from threads of its own: a whole
+    transaction runs in one hop from the event loop."""
+
+    def __init__(self, url: str, threads: int, begin: Callable[[sa.Connection], None],
+                 name: str) -> None:
+        sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+        self.engine = sa.create_engine(sync_url, pool_size=threads, max_overflow=0,
+                                       connect_args={"check_same_thread": False})
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "begin", begin)
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._transaction, fn, args)
+
+    def _transaction(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self.engine.begin() as conn:
+            return fn(conn, *args)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.executor.shutdown, wait=True)
+        self.engine.dispose()
+
+
 class Database:
     """The application's database: a write path, a read path, and migrations."""
 
@@ -81,10 +118,18 @@ class Database:
                                   (self._reader, _begin_deferred)):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
                 event.listen(engine.sync_engine, "begin", begin)
+            self._threaded_writer: _Threaded | None = _Threaded(
+                self.url, 1, _begin_immediate, "plenary-write")
+            self._threaded_reader: _Threaded | None = _Threaded(
+                self.url, SQLITE_READ_THREADS, _begin_deferred, "plenary-read")
         else:
             self._writer = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10,
                                                pool_pre_ping=True)
-            self._reader = self._writer
+            # Reads that build an answer (snapshot, replay, console glance) run
+            # several statements; REPEATABLE READ makes them all see one instant,
+            # as SQLite's WAL read transaction does.
+            self._reader = self._writer.execution_options(isolation_level="REPEATABLE READ")
+            self._threaded_writer = self._threaded_reader = None
         self._migrated = asyncio.Lock()
 
     @property
@@ -104,6 +149,21 @@ class Database:
         async with self._reader.begin() as conn:
             yield conn
 
+    async def run_write(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` in one write transaction, in the driver's thread; committed
+        (and on SQLite fsynced) before this returns, rolled back if ``fn`` raises."""
+        if self._threaded_writer is not None:
+            return await self._threaded_writer.run(fn, *args)
+        async with self._writer.begin() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def run_read(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` in one read transaction that sees a single instant."""
+        if self._threaded_reader is not None:
+            return await self._threaded_reader.run(fn, *args)
+        async with self._reader.begin() as conn:
+            return await conn.run_sync(fn, *args)
+
     async def ping(self) -> None:
         """Raise unless the database answers."""
         async with self.read() as conn:
@@ -119,5 +179,8 @@ class Database:
     async def close(self) -> None:
         """Release every pooled connection."""
         await self._writer.dispose()
-        if self._reader is not self._writer:
+        if self.is_sqlite:
             await self._reader.dispose()
+        for threaded in (self._threaded_writer, self._threaded_reader):
+            if threaded is not None:
+                await threaded.close()

@@ -10,7 +10,7 @@ synchronous connection, so that a whole action runs in the driver's thread
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -35,17 +35,40 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def event_row(conn: Connection, event_id: str) -> Row | None:
-    """The event's row, or None."""
-    row = (conn.execute(sa.select(events).where(events.c.id == event_id))).mappings().first()
+#: How a write transaction locks a row it reads before it writes (PostgreSQL;
+#: SQLite's BEGIN IMMEDIATE already holds the whole database). "share" lets many
+#: table actions read the event at once while keeping an event-wide change out;
+#: "update" is FOR NO KEY UPDATE, which still lets rows referring to this one be
+#: inserted meanwhile (a participant joining the table).
+Lock = Literal["update", "share"] | None
+
+
+def _locked(stmt: sa.Select[Any], lock: Lock) -> sa.Select[Any]:
+    if lock == "update":
+        return stmt.with_for_update(key_share=True)
+    if lock == "share":
+        return stmt.with_for_update(read=True)
+    return stmt
+
+
+def event_row(conn: Connection, event_id: str, *, lock: Lock = None) -> Row | None:
+    """The event's row, or None; ``lock`` holds it until the transaction ends."""
+    stmt = _locked(sa.select(events).where(events.c.id == event_id), lock)
+    row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
 
 
-def table_row(conn: Connection, table_id: str) -> Row | None:
-    """The table's row, or None."""
-    stmt = sa.select(board_tables).where(board_tables.c.id == table_id)
-    row = (conn.execute(stmt)).mappings().first()
+def table_row(conn: Connection, table_id: str, *, lock: Lock = None) -> Row | None:
+    """The table's row, or None; ``lock`` holds it until the transaction ends."""
+    stmt = _locked(sa.select(board_tables).where(board_tables.c.id == table_id), lock)
+    row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
+
+
+def lock_tables_of_event(conn: Connection, event_id: str) -> None:
+    """Hold every table of the event (an event-wide move), in one statement."""
+    conn.execute(sa.select(board_tables.c.id).where(board_tables.c.event_id == event_id)
+                 .order_by(board_tables.c.id).with_for_update())
 
 
 def table_by_join_code(conn: Connection, code: str) -> Row | None:
@@ -104,15 +127,37 @@ def update_event(conn: Connection, event_id: str, **values: Any) -> None:
     conn.execute(sa.update(events).where(events.c.id == event_id).values(**values))
 
 
-def set_tables_position(
-    conn: Connection, event_id: str, *, stage_index: int, step_index: int
-) -> None:
-    """Move every table of the event to the given stage and step (the lockstep move)."""
-    conn.execute(
+def move_tables(conn: Connection, event_id: str, *, stage_index: int, step_index: int,
+                two_changes: frozenset[str]) -> dict[str, int]:
+    """Move every table of the event (the lockstep move) and take its numbers for the
+    change(s) the move logs: two for the tables in ``two_changes``, one for the rest.
+
+    One UPDATE ... RETURNING for the whole event; returns each table's last number.
+    """
+    step = 2 if two_changes else 1
+    bump: Any = sa.case((board_tables.c.id.in_(two_changes), step), else_=1) \
+        if two_changes else 1
+    result = conn.execute(
         sa.update(board_tables)
         .where(board_tables.c.event_id == event_id)
-        .values(stage_index=stage_index, step_index=step_index, ready=False)
+        .values(stage_index=stage_index, step_index=step_index, ready=False,
+                seq=board_tables.c.seq + bump)
+        .returning(board_tables.c.id, board_tables.c.seq)
     )
+    return {table_id: int(seq) for table_id, seq in result.all()}
+
+
+def insert_changes(conn: Connection, rows: list[Row]) -> None:
+    """Log many changes (numbers already taken) in one multi-row INSERT."""
+    if rows:
+        conn.execute(sa.insert(changes), rows)
+
+
+def change_row(table_id: str, seq: int, kind: str, data: dict[str, Any],
+               private_to: str | None = None, at: int | None = None) -> Row:
+    """A change log row, ready for :func:`insert_changes`."""
+    return {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
+            "created_ms": at if at is not None else now_ms(), "private_to": private_to}
 
 
 def set_table_step(conn: Connection, table_id: str, step_index: int) -> None:
@@ -241,14 +286,18 @@ def update_note(conn: Connection, note_id: str, **values: Any) -> None:
     conn.execute(sa.update(notes).where(notes.c.id == note_id).values(**values))
 
 
-def tables_with_private_notes(conn: Connection, event_id: str) -> list[Row]:
-    """The event's tables that have notes still private (to reveal on a stage move)."""
+def reveal_event_notes(conn: Connection, event_id: str) -> list[Row]:
+    """Make every private note of the event visible to all (a stage move), in one
+    statement; returns the notes it changed."""
     stmt = (
-        sa.select(board_tables.c.id, board_tables.c.stage_index).distinct()
-        .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
-        .where(board_tables.c.event_id == event_id, notes.c.private.is_(True))
+        sa.update(notes)
+        .where(notes.c.private.is_(True),
+               notes.c.table_id.in_(sa.select(board_tables.c.id)
+                                    .where(board_tables.c.event_id == event_id)))
+        .values(private=False)
+        .returning(*notes.c)
     )
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def reveal_notes(conn: Connection, table_id: str, stage_index: int) -> list[Row]:
@@ -278,6 +327,19 @@ def vote_counts(conn: Connection, table_id: str) -> dict[str, int]:
     stmt = (sa.select(votes.c.note_id, sa.func.count()).where(votes.c.table_id == table_id)
             .group_by(votes.c.note_id))
     return {note_id: n for note_id, n in (conn.execute(stmt)).all()}
+
+
+def count_votes_of(conn: Connection, participant_id: str, stage_index: int) -> int:
+    """How many dots a participant has placed in one stage (one indexed count)."""
+    stmt = sa.select(sa.func.count()).select_from(votes).where(
+        votes.c.participant_id == participant_id, votes.c.stage_index == stage_index)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def count_votes_on(conn: Connection, note_id: str) -> int:
+    """How many dots one note has (one indexed count)."""
+    stmt = sa.select(sa.func.count()).select_from(votes).where(votes.c.note_id == note_id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def votes_of(conn: Connection, participant_id: str, stage_index: int) -> list[Row]:

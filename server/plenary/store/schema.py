@@ -108,6 +108,9 @@ notes = sa.Table(
     # Merged by the facilitator into another note (which took its votes).
     sa.Column("merged_into", sa.String(64)),
     sa.Index("ix_notes_table_stage", "table_id", "stage_index"),
+    # What a stage move reveals: few rows at any moment, found without a scan.
+    sa.Index("ix_notes_private", "table_id", sqlite_where=sa.text("private"),
+             postgresql_where=sa.text("private")),
 )
 
 # Dot votes: a participant may put several dots on one note, up to the stage's limit.
@@ -122,6 +125,8 @@ votes = sa.Table(
     sa.Column("stage_index", sa.Integer, nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Index("ix_votes_participant_stage", "participant_id", "stage_index"),
+    # A table's counts per note (snapshots, the reveal of a blind vote).
+    sa.Index("ix_votes_table_note", "table_id", "note_id"),
 )
 
 # Clusters of notes the facilitator made, with a short label.
@@ -129,7 +134,8 @@ note_groups = sa.Table(
     "note_groups",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False),
+    sa.Column("table_id", sa.String(16), sa.ForeignKey("board_tables.id"), nullable=False,
+              index=True),
     sa.Column("stage_index", sa.Integer, nullable=False),
     sa.Column("label", sa.String(80), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),

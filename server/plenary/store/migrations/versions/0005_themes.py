@@ -1,7 +1,7 @@
 """themes: note vectors, cross-table themes, the organiser's exclusions
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 09:25:00
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005'
-# issue-11 adds 0004; the coordinator re-chains this on the newest at merge time.
-down_revision = '0003'
+# Chained on the newest migration on this branch; the coordinator re-chains at merge.
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,294 @@
+"""Load benchmark: thousands of phones on one Plenary process, beside bare python-socketio.
+
+Each run starts `plenary serve` (a fresh SQLite file) in its own process, holds the
+scenario's clients from one Node process (bench/load/loadgen.mjs), posts notes at the
+scenario's rates and moves the stage; then does the same against a bare python-socketio
+broadcast server (bench/baseline_server.py) with the same clients. On a machine with
+two cores or more the server is pinned to core 0 and the load generator to core 1.
+
+    .venv/bin/python bench/load_bench.py --scenario conference --runs 3
+
+Scenarios: smoke (2 x 3 phones, seconds), seed (8 tables x 9 phones + 1 dashboard),
+conference (500 x 10 + 20 dashboards: 100 notes/s for 60 s, three stage moves, then a
+500 notes/s burst). Prints medians over the runs and their ratios to the baseline and
+to the targets (issue 11). `npm ci --prefix bench/load` first (the README says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD = ROOT / "bench" / "load"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    tables: int
+    phones: int
+    dashboards: int
+    steps: list[dict[str, Any]]
+
+
+SCENARIOS = {
+    "smoke": Scenario(2, 3, 1, [{"rate": 20, "seconds": 2}, {"moves": 1}]),
+    "seed": Scenario(8, 9, 1, [{"rate": 100, "seconds": 30}, {"moves": 3}]),
+    "conference": Scenario(500, 10, 20, [{"rate": 100, "seconds": 60}, {"moves": 3},
+                                         {"rate": 500, "seconds": 10}]),
+}
+
+#: Issue 11's targets: (what, limit, lower is better).
+TARGETS = {
+    "ack_p99@100": 50.0, "peer_p99@100": 100.0, "ack_p99@500": 250.0,
+    "advance_p99": 1000.0, "move_commit": 200.0, "kb_per_connection": 50.0,
+    "join_seconds": 10.0,
+}
+
+
+def pinned(core: int) -> list[str]:
+    """A command prefix that pins to one core, if there are two and taskset exists."""
+    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(core)]
+    return []
+
+
+def proc_stats(pid: int) -> tuple[float, int]:
+    """CPU seconds used so far and resident memory (bytes) of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICK
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return cpu, rss
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited at start-up")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+@contextmanager
+def plenary_server(tmp: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, dict[str, str]]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+                        "PLENARY_PUBLIC_URL": url, "PLENARY_LOG_LEVEL": "warning",
+                        "PLENARY_SECRET_FILE": str(tmp / "secret.key")}
+    proc = subprocess.Popen([*pinned(0), sys.executable, "-m", "plenary", "serve",
+                             "--port", str(port)], env=env)
+    try:
+        wait_healthy(url + "/healthz", proc)
+        yield proc, url, env
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def baseline_server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    proc = subprocess.Popen([*pinned(0), sys.executable, str(ROOT / "bench" /
+                                                              "baseline_server.py"), str(port)])
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling", proc)
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> float:
+    """SIGTERM, and how long the process took to exit."""
+    if proc.poll() is not None:
+        return 0.0
+    t0 = time.monotonic()
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return time.monotonic() - t0
+
+
+def create_event(env: dict[str, str], url: str, tables: int) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "plenary", "event", "create", "--template",
+                          "alchemy", "--title", "Load", "--tables", str(tables), "--json"],
+                         env=env, capture_output=True, text=True, check=True)
+    info = json.loads(out.stdout)
+    organiser = info["organiser_url"].split("#")[1]
+    # Set it live as the organiser would, through the console's socket.
+    import asyncio
+
+    sys.path.insert(0, str(ROOT))
+    from tests.integration.server import connect
+
+    async def start() -> None:
+        org = await connect(url, {"token": organiser})
+        ack = await org.call("event.status", {"action": "start"})
+        await org.close()
+        assert ack["ok"], ack
+
+    asyncio.run(start())
+    return {"tables": [{"join_code": t["join_code"]} for t in info["tables"]],
+            "organiser_token": organiser,
+            "dashboard_token": info["dashboard_url"].split("#")[1]}
+
+
+def drive(plan: dict[str, Any], server: subprocess.Popen[bytes], tmp: Path) -> dict[str, Any]:
+    """Run the load generator; sample the server at each phase boundary; at the end,
+    with every client still connected, stop the server and time its exit."""
+    pid = server.pid
+    plan = plan | {"hold": True}
+    path = tmp / f"plan-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps(plan))
+    _, rss0 = proc_stats(pid)
+    marks: dict[str, tuple[float, float, int]] = {}
+    proc = subprocess.Popen([*pinned(1), "node", str(LOAD / "loadgen.mjs"), str(path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    result: dict[str, Any] = {}
+    for line in proc.stdout:
+        msg = json.loads(line)
+        cpu, rss = proc_stats(pid)
+        if "result" in msg:
+            result = msg["result"]
+            result["shutdown_s"] = stop(server)
+            assert proc.stdin is not None
+            proc.stdin.close()
+        elif msg.get("phase") == "connected":
+            marks["connected"] = (time.monotonic(), cpu, rss)
+        elif msg.get("begin"):
+            marks[msg["phase"]] = (time.monotonic(), cpu, rss)
+        elif msg.get("end"):
+            t0, c0, _ = marks[msg["phase"]]
+            marks[msg["phase"]] = (time.monotonic() - t0, cpu - c0, rss)
+    if proc.wait() != 0 or not result:
+        raise RuntimeError("the load generator failed")
+    _, _, rss1 = marks["connected"]
+    result.setdefault("shutdown_s", 0.0)
+    result["kb_per_connection"] = (rss1 - rss0) / 1024 / result["connections"]
+    result["server_rss_mb"] = rss1 / 2**20
+    result["cpu"] = {name: {"wall_s": m[0], "cpu_s": m[1], "core": m[1] / m[0] if m[0] else None}
+                     for name, m in marks.items() if name != "connected"}
+    return result
+
+
+def flatten(r: dict[str, Any]) -> dict[str, float]:
+    """The figures the report compares, by name."""
+    out: dict[str, float] = {"connections": r["connections"], "join_seconds": r["join_seconds"],
+                             "joins_per_s": r["joins_per_s"], "failed_joins": r["failed_joins"],
+                             "kb_per_connection": r["kb_per_connection"]}
+    for ph in r["phases"]:
+        at = f"@{ph['rate']}"
+        for k in ("ack_p50", "ack_p99", "peer_p50", "peer_p99", "dash_p50", "dash_p99",
+                  "delivered_ratio", "throughput"):
+            if ph.get(k) is not None:
+                out[k + at] = ph[k]
+        out["refused" + at] = sum(ph["refused"].values())
+        cpu = r["cpu"].get(f"posting {ph['rate']}/s")
+        if cpu:
+            out["server_core" + at] = cpu["core"]
+    for i, mv in enumerate(r["moves"], 1):
+        for k in ("p50", "p99", "max"):
+            if mv.get(k) is not None:
+                out[f"advance_{k}#{i}"] = mv[k]
+        out[f"move_ack#{i}"] = mv["ack_ms"]
+        out[f"reached#{i}"] = mv["reached"] / mv["screens"]
+        cpu = r["cpu"].get(f"move {i}")
+        if cpu:
+            out[f"move_cpu_s#{i}"] = cpu["cpu_s"]
+    return out
+
+
+def one_run(scenario: Scenario, tmp: Path) -> tuple[dict[str, float], dict[str, float], float]:
+    base_plan = {"phones_per_table": scenario.phones, "dashboards": scenario.dashboards,
+                 "start_stage": 0, "steps": scenario.steps}
+    with plenary_server(tmp) as (proc, url, env):
+        ev = create_event(env, url, scenario.tables)
+        ours = drive(base_plan | ev | {"url": url}, proc, tmp)
+    with baseline_server() as (bproc, burl):
+        plan = base_plan | {"url": burl, "organiser_token": "organiser",
+                            "dashboard_token": "dashboard",
+                            "tables": [{"join_code": f"T{i}"} for i in range(scenario.tables)]}
+        theirs = drive(plan, bproc, tmp)
+    return flatten(ours), flatten(theirs), ours["shutdown_s"]
+
+
+def report(runs: list[tuple[dict[str, float], dict[str, float], float]]) -> None:
+    keys = list(runs[0][0])
+    print(f"\nmedians of {len(runs)} run(s); shared machine, figures are noisy\n")
+    print(f"{'figure':24} {'plenary':>10} {'baseline':>10} {'÷ base':>8} {'target':>8} "
+          f"{'÷ target':>9}")
+    for k in keys:
+        ours = statistics.median(r[0][k] for r in runs if k in r[0])
+        base_values = [r[1][k] for r in runs if k in r[1]]
+        base = statistics.median(base_values) if base_values else None
+        ratio = f"{ours / base:8.2f}" if base else f"{'':8}"
+        name = k.split("#")[0]
+        target = TARGETS.get(name) or (TARGETS["move_commit"] if name == "move_ack" else None)
+        if name == "advance_p99":
+            target = TARGETS["advance_p99"]
+        tcol = f"{target:8.0f} {ours / target:9.2f}" if target else ""
+        base_s = _num(base) if base is not None else f"{'-':>10}"
+        print(f"{k:24} {_num(ours)} {base_s} {ratio} {tcol}")
+    shutdowns = [r[2] for r in runs]
+    print(f"\nSIGTERM to exit with every client connected: "
+          f"{statistics.median(shutdowns):.1f} s (median)")
+
+
+def _num(x: float) -> str:
+    return f"{x:10.3f}" if abs(x) < 10 else f"{x:10.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="seed")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
+    args = parser.parse_args()
+    if not (LOAD / "node_modules").is_dir():
+        sys.exit("Install the load generator first: npm ci --prefix bench/load")
+    scenario = SCENARIOS[args.scenario]
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(args.runs):
+            run_dir = Path(tmp) / f"run{n}"
+            run_dir.mkdir()
+            runs.append(one_run(scenario, run_dir))
+            print(f"run {n + 1} done", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1))
+    report(runs)
+
+
+if __name__ == "__main__":
+    main()

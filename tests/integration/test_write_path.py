@@ -1,0 +1,88 @@
+"""Group commit: waiting actions share a transaction, a SAVEPOINT each, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from plenary.actions import Actions
+from plenary.actions.setup import create_event
+from plenary.actions.transaction import read, write_path
+from plenary.domain.errors import Conflict, DomainError
+from plenary.domain.payloads import NotePost, ParticipantAuth
+from plenary.domain.topics_csv import TopicSpec
+from plenary.setup import load_template
+from plenary.store import Database
+from plenary.store import queries as q
+from plenary.store.schema import participants
+
+from tests.conftest import TEMPLATES
+
+pytestmark = pytest.mark.integration
+
+
+async def one_table(db: Database) -> tuple[Actions, str, str]:
+    actions = Actions(db, b"k" * 32)
+    template = load_template(TEMPLATES, "world-cafe")
+    event_id = await create_event(db, template, title="Batch", topics=[TopicSpec("A")],
+                                  tables=1)
+    await actions.start_event(event_id)
+    (table,) = await read(db, q.tables_of_event, event_id)
+    return actions, table["id"], table["join_code"]
+
+
+def post() -> NotePost:
+    return NotePost(id=uuid.uuid4().hex, text="an idea")
+
+
+async def test_a_failing_action_rolls_back_alone_and_gets_its_own_error(store):
+    actions, table_id, code = await one_table(store)
+    person = await actions.authenticate(ParticipantAuth(join_code=code,
+                                                        participant_key=secrets.token_bytes(16)))
+    doomed = uuid.uuid4().hex[:16]
+
+    def writes_then_fails(conn: sa.Connection) -> None:
+        q.next_seq(conn, table_id)  # takes a number, which must come back
+        q.insert_participant(conn, id=doomed, table_id=table_id, key_hash="x" * 64)
+        raise Conflict("refused after writing", code="test_refusal")
+
+    before = write_path(store).stats.transactions
+    results = await asyncio.gather(
+        *[actions.post_note(person, post()) for _ in range(10)],
+        write_path(store).run(writes_then_fails, table=table_id),
+        *[actions.post_note(person, post()) for _ in range(10)],
+        return_exceptions=True)
+
+    failed = results[10]
+    assert isinstance(failed, Conflict) and failed.code == "test_refusal"
+    acks = [r for i, r in enumerate(results) if i != 10]
+    assert not [r for r in acks if isinstance(r, BaseException)]
+    assert [r.ack["seq"] for r in acks] == list(range(2, 22))  # in commit order, no gap
+    ids = await read(store, lambda c: c.execute(sa.select(participants.c.id)).scalars().all())
+    assert doomed not in ids
+    # 21 actions, far fewer transactions: they waited together and committed together.
+    assert write_path(store).stats.transactions - before < 21
+
+
+async def test_refusals_in_a_batch_do_not_touch_the_others(store):
+    actions, _, code = await one_table(store)
+    person = await actions.authenticate(ParticipantAuth(join_code=code,
+                                                        participant_key=secrets.token_bytes(16)))
+    taken = post()
+    await actions.post_note(person, taken)
+    stranger = await actions.authenticate(ParticipantAuth(
+        join_code=code, participant_key=secrets.token_bytes(16)))
+    results = await asyncio.gather(
+        actions.post_note(person, post()),
+        actions.post_note(stranger, taken),  # someone else's note id
+        actions.post_note(person, NotePost(id=uuid.uuid4().hex, text="   ")),  # empty
+        actions.post_note(person, post()),
+        return_exceptions=True)
+
+    assert [type(r).__name__ for r in results] == ["Outcome", "Conflict", "InvalidPayload",
+                                                   "Outcome"]
+    assert all(isinstance(r, DomainError) for r in results[1:3])
+    assert [results[0].ack["seq"], results[3].ack["seq"]] == [3, 4]
