@@ -61,7 +61,7 @@ class Plenary:
                          self.channel.kick_facilitators)
         http = Starlette(
             routes=[*api.routes(), *export_http.routes(self.db, secret),
-                    *themes_http.routes(self.themes, self.actions, self.channel, api, secret),
+                    *themes_http.routes(self.themes, self.actions, api, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.

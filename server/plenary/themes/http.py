@@ -20,7 +20,6 @@ from ..domain.credentials import read_token, verify_token
 from ..domain.errors import DomainError, Forbidden, InvalidPayload, NotFound, Unauthenticated
 from ..domain.payloads import SpotlightSet
 from ..domain.permissions import Actor, Role
-from ..live.channel import Channel
 from ..store import queries as q
 from .service import Themes
 
@@ -33,8 +32,7 @@ def _error(exc: DomainError) -> JSONResponse:
                         headers={"cache-control": "no-store"})
 
 
-def routes(themes: Themes, actions: Actions, channel: Channel, api: ConsoleApi,
-           secret: bytes) -> list[Route]:
+def routes(themes: Themes, actions: Actions, api: ConsoleApi, secret: bytes) -> list[Route]:
     """The themes routes of one app."""
     db = actions.db
 
@@ -111,9 +109,10 @@ def routes(themes: Themes, actions: Actions, channel: Channel, api: ConsoleApi,
             raise InvalidPayload("Send {\"on\": true|false, \"theme\": id or null}.")
         spotlight = SpotlightSet(kind=("theme" if theme else "themes") if on else None,
                                  id=theme if on else None)
+        # Committed through the write path, which hands it to the live channel to
+        # broadcast (event.updated) like the socket's own spotlight.set.
         outcome = await actions.set_spotlight(Session(Actor(Role.ORGANISER, event_id)),
-                                            spotlight)
-        await channel.publish(outcome)
+                                              spotlight)
         return outcome.ack
 
     g = api.guard
