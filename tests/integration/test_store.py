@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from plenary.actions import Actions, Session
 from plenary.actions.setup import create_event
 from plenary.actions.transaction import read, write_path
@@ -18,6 +19,7 @@ from plenary.domain.topics_csv import TopicSpec
 from plenary.setup import load_template
 from plenary.store import Database
 from plenary.store import queries as q
+from plenary.store.migrate import alembic_config
 from plenary.store.schema import metadata
 
 from tests.conftest import TEMPLATES
@@ -108,7 +110,9 @@ async def test_migrations_match_the_schema_and_rerun_safely(db):
             return compare_metadata(MigrationContext.configure(sync_conn), metadata)
         assert await conn.run_sync(diff) == []
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0004"
+    # The newest migration, one line of revisions (several heads would be a bad merge).
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert version is not None and int(version) >= 5
 
 
 async def test_rejoining_with_the_same_key_is_the_same_participant(db):
