@@ -301,3 +301,17 @@ async def test_the_organiser_puts_the_themes_on_the_dashboard(server, event, joi
         assert r.status_code == 404
     finally:
         await http.aclose()
+
+
+async def test_without_the_extra_the_room_is_told_how_to_turn_themes_on(server, monkeypatch):
+    ev = await server.create_event(tables=2, template="alchemy")
+    monkeypatch.setattr(server.app.themes, "unavailable", "Themes need the optional model")
+    body = await themes_of(server, ev)
+    assert body == {"available": False, "stage": 0, "stage_title": body["stage_title"],
+                    "scopes": [], "message": "Themes need the optional model"}
+    http = await console(server, ev["organiser_token"])
+    try:
+        r = await http.post(f"/api/events/{ev['id']}/themes/refresh", json={})
+        assert r.status_code == 404 and r.json()["error"]["code"] == "themes_off"
+    finally:
+        await http.aclose()

@@ -144,3 +144,16 @@ def test_merging_needs_two_different_unmerged_themes():
         check_merge(a, a)
     with pytest.raises(IllegalMove):
         check_merge(Known("A", frozenset(), "a", merged_into="B"), b)
+
+
+def test_without_the_extra_themes_say_how_to_turn_them_on(monkeypatch):
+    import importlib.util
+
+    from plenary import themes
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert "pip install 'plenary[themes]'" in (themes.missing() or "")
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    assert themes.missing() is None
