@@ -312,6 +312,6 @@ async def test_without_the_extra_the_room_is_told_how_to_turn_themes_on(server, 
     http = await console(server, ev["organiser_token"])
     try:
         r = await http.post(f"/api/events/{ev['id']}/themes/refresh", json={})
-        assert r.status_code == 404 and r.json()["error"]["code"] == "themes_off"
+        assert r.status_code == 409 and r.json()["error"]["code"] == "themes_off"
     finally:
         await http.aclose()
