@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
+from . import console_session
 from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
@@ -58,7 +59,7 @@ class Plenary:
         secret = config.secret()
         self.links = Links(config.public_url, secret)
         api = ConsoleApi(self.db, secret, self.links, config.templates_dir,
-                         self.channel.kick_facilitators)
+                         self.channel.revoke)
         http = Starlette(
             routes=[*api.routes(), *export_http.routes(self.db, secret),
                     *themes_http.routes(self.themes, self.actions, api, secret),
@@ -70,14 +71,14 @@ class Plenary:
                     SessionMiddleware, secret_key=secret.decode(),
                     session_cookie="plenary_session",
                     # A day's event, with margin; the console signs in again from its link.
-                    max_age=12 * 3600, same_site="strict",
+                    max_age=console_session.MAX_AGE_S, same_site="strict",
                     https_only=config.public_url.startswith("https://")),
             ],
             lifespan=lifespan,
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
-        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http))
+        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http, config.public_url))
 
 
 def create_app(config: Config) -> Plenary:

@@ -34,18 +34,19 @@ def table_cards(setup: dict[str, Any], layout: str) -> str:
     cards = []
     for t in setup["tables"]:
         code = t["join_code"]
-        spaced = f"{code[:4]} {code[4:]}"
+        spaced = escape(f"{code[:4]} {code[4:]}")
+        spoken = escape(" ".join(code))
         qr = qr_svg(t["participant_url"], f"Join table {t['number']}")
         cards.append(
             '<section class="card">'
             f'<p class="card-event">{escape(event["title"])}</p>'
-            f'<h1 class="card-number">Table {t["number"]}</h1>'
+            f'<h1 class="card-number">Table {int(t["number"])}</h1>'
             f'<p class="card-topic">{escape(t["topic"] or "")}</p>'
             f'<div class="card-qr">{qr}</div>'
             '<p class="card-how">Scan with your phone camera, or go to '
             f'<span class="card-url">{escape(setup["links"]["join_url"])}</span> '
             "and type the code:</p>"
-            f'<p class="card-code" aria-label="Join code {" ".join(code)}">{spaced}</p>'
+            f'<p class="card-code" aria-label="Join code {spoken}">{spaced}</p>'
             "</section>"
         )
     layout = "a4" if layout == "a4" else "a5"
@@ -62,7 +63,7 @@ def facilitators_sheet(setup: dict[str, Any]) -> str:
         rows.append(
             '<section class="sheet-row">'
             f'<div class="card-qr">{qr}</div><div>'
-            f"<h2>Table {t['number']}: {escape(name)}</h2>"
+            f"<h2>Table {int(t['number'])}: {escape(name)}</h2>"
             f"<p>{escape(t['topic'] or '')}</p>"
             f'<p class="card-url">{escape(t["facilitator_url"])}</p>'
             "<p>This link is private: it runs the table's board. Do not share it.</p>"

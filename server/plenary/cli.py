@@ -230,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(f"plenary: {exc.message}", file=sys.stderr)
         return 2
+    except config_mod.ConfigError as exc:
+        print(f"plenary: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

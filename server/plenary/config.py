@@ -6,8 +6,10 @@ code: tests/unit/test_config.py fails when one is missing from the README.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +37,12 @@ SETTINGS = [
     Setting("PLENARY_PUBLIC_URL", "http://HOST:PORT",
             "Base of every printed link and QR code: the address phones will use."),
     Setting("PLENARY_SECRET_KEY", "",
-            "Secret that signs every capability link. Unset: read from PLENARY_SECRET_FILE, "
-            "created on first run. Set the same value on every process of one deployment."),
+            "Secret that signs every capability link, at least 32 bytes (shorter is refused). "
+            "Unset: read from PLENARY_SECRET_FILE, created on first run. Set the same value "
+            "on every process of one deployment."),
     Setting("PLENARY_SECRET_FILE", "plenary-secret.key (beside a SQLite database)",
-            "File holding the secret key when PLENARY_SECRET_KEY is unset."),
+            "File holding the secret key when PLENARY_SECRET_KEY is unset. Created whole "
+            "(written, synced, then moved into place) with mode 0600."),
     Setting("PLENARY_TEMPLATES_DIR", "board_templates/ in the checkout",
             "Folder of board templates (*.toml)."),
     Setting("PLENARY_STATIC_DIR", "static/ in the checkout", "Folder of the pages and assets."),
@@ -67,19 +71,70 @@ class Config:
     themes_model: str | None = None
 
     def secret(self) -> bytes:
-        """The server's secret key, created (mode 0600) on first use if it is kept in a file."""
+        """The server's secret key (at least 32 bytes), created on first use if kept in a file."""
         if self.secret_key:
-            return self.secret_key.encode()
+            return _long_enough(self.secret_key.encode(), "PLENARY_SECRET_KEY")
         try:
-            return self.secret_file.read_bytes().strip()
+            key = self.secret_file.read_bytes().strip()
         except FileNotFoundError:
-            pass
-        self.secret_file.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32).encode()
-        fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            key = _create_key_file(self.secret_file)
+        return _long_enough(key, f"PLENARY_SECRET_FILE ({self.secret_file})")
+
+
+class ConfigError(Exception):
+    """A setting the server cannot safely run with; the message says how to mend it."""
+
+
+#: Shortest secret accepted: an HMAC-SHA256 key shorter than the hash's 32 bytes
+#: weakens every link, and an empty one (a file left empty by a crash) lets anyone
+#: compute the admin link.
+SECRET_MIN_BYTES = 32
+
+
+def _long_enough(key: bytes, where: str) -> bytes:
+    if len(key) < SECRET_MIN_BYTES:
+        raise ConfigError(
+            f"The secret key in {where} is {len(key)} bytes long; it must be at least "
+            f"{SECRET_MIN_BYTES}. Generate one with `python3 -c 'import secrets; "
+            "print(secrets.token_hex(32))'`, or delete an empty key file to have a new "
+            "one created (every printed link then changes).")
+    return key
+
+
+def _create_key_file(path: Path) -> bytes:
+    """Write a new key beside ``path`` (mode 0600, fsynced), then link it into place.
+
+    The file appears whole or not at all: a crash or a full disk can no longer leave
+    an empty key. Linking (not renaming) never replaces a key another process wrote
+    first; that one is adopted.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes().strip()
+        _fsync_dir(path.parent)
         return key
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The new directory entry survives a power cut only once the directory is synced.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Config:

@@ -5,6 +5,7 @@ The set-up's changes themselves are actions (``plenary.actions.setup``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +24,24 @@ def template_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.toml"))
 
 
+#: What a template may be called: its file name without ``.toml`` (and its ``name``
+#: key). Checked before any path is built, so a name can never reach outside the
+#: templates folder ("../pyproject", "/etc/passwd").
+TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
 def load_template(directory: Path, name: str) -> Template:
-    """Load and validate the template ``name`` from ``directory``."""
+    """Load and validate the template ``name`` from ``directory``.
+
+    Errors name the file (``alchemy.toml``), never where the server keeps it.
+    """
     path = directory / f"{name}.toml"
-    if not path.is_file():
+    if not TEMPLATE_NAME.fullmatch(name) or not path.is_file():
         known = ", ".join(p.stem for p in template_files(directory)) or "none"
-        raise TemplateError(f"There is no template called {name!r} (known: {known}).",
+        raise TemplateError(f"There is no template called {name[:40]!r} (known: {known}).",
                             code="unknown_template")
-    return parse_template(path.read_text(encoding="utf-8"), source=str(path), expected_name=name)
+    return parse_template(path.read_text(encoding="utf-8"), source=path.name,
+                          expected_name=name)
 
 
 def read_topics_file(path: Path) -> list[str]:

@@ -12,26 +12,40 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .store import Database
 
-# Pages load only their own scripts, styles and socket; user text can never
-# run as script even if a bug rendered it as HTML.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
-)
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-]
+
+def content_security_policy(public_url: str) -> str:
+    """The pages' CSP: their own scripts, styles and socket, nothing from elsewhere.
+
+    User text can never run as script even if a bug rendered it as HTML, and
+    injected code could not open a socket to another host: ``connect-src`` names
+    only this origin ('self', which CSP 3 extends to ws:/wss: on the same host,
+    and the public URL's websocket origin for browsers that do not).
+    """
+    scheme, _, rest = public_url.partition("://")
+    ws_origin = ("wss://" if scheme == "https" else "ws://") + rest.split("/", 1)[0]
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {ws_origin}; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def security_headers(public_url: str) -> list[tuple[bytes, bytes]]:
+    """The headers every HTTP response carries."""
+    return [
+        (b"content-security-policy", content_security_policy(public_url).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+    ]
 
 
 class SecurityHeaders:
     """Adds the security headers to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, public_url: str) -> None:
         self.app = app
+        self.headers = security_headers(public_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,7 +55,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

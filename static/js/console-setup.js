@@ -238,6 +238,21 @@ function wire() {
     });
   }
 
+  // A leaked link is revoked by replacing it: every screen and console using the
+  // old one is cut off at once (this console stays signed in).
+  for (const [btn, what, who] of [["l-organiser-replace", "organiser_link", "organiser"],
+                                  ["l-dashboard-replace", "dashboard_link", "dashboard"]]) {
+    $(btn).addEventListener("click", async () => {
+      if (!confirm(`Replace the ${who} link? The old one stops working at once and every screen that opened it is disconnected.`)) return;
+      const data = await send("POST", "/regenerate", { what }, $("links-status"), `The ${who} link was replaced: share the new one.`);
+      if (data && what === "organiser_link") {
+        // This console's own socket used the old link: open the new one (same session).
+        const next = new URL(data.links.organiser_url);
+        if (next.pathname === location.pathname) { location.hash = next.hash; location.reload(); } else location.assign(next);
+      }
+    });
+  }
+
   $("s-start").addEventListener("click", async () => {
     if (!ctx.live) return;
     const btn = $("s-start");

@@ -107,3 +107,13 @@ def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     proc.wait(timeout=15)
     proc.stdout.close()
+
+
+def test_serve_refuses_an_empty_secret_file_plainly(tmp_path):
+    key = tmp_path / "cli.key"  # beside the database: the default key file
+    key.write_bytes(b"")
+    out = subprocess.run([*PLENARY, "serve", "--port", str(free_port())],
+                         env=env_for(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "at least 32" in out.stderr and str(key) in out.stderr
+    assert "Traceback" not in out.stderr

@@ -70,7 +70,7 @@ async def test_admin_sets_up_an_event_from_nothing(server):
 async def test_console_refuses_without_session_wrong_event_or_cross_site(server):
     a = await server.create_event(tables=1, start=False)
     b = await server.create_event(tables=1, start=False)
-    async with httpx.AsyncClient(base_url=server.url) as anon:
+    async with httpx.AsyncClient(base_url=server.url, headers={"origin": server.url}) as anon:
         assert (await anon.get(f"/api/events/{a['id']}")).status_code == 401
         assert (await anon.post("/api/session", json={"token": "o.x.y"})).status_code == 401
         dash = await anon.post("/api/session", json={"token": token_of(a["dashboard_url"])})

@@ -656,7 +656,8 @@ async def test_http_export_needs_the_organisers_token_or_console_session(tmp_pat
             assert r.status_code == 403
             # The console's session (from its organiser link) downloads with a plain link.
             r = await client.post(f"{server.url}/api/session",
-                                  json={"token": info["organiser_token"]})
+                                  json={"token": info["organiser_token"]},
+                                  headers={"origin": server.url})
             assert r.status_code == 200
             r = await client.get(url.replace(".csv", ".json"))
             assert r.status_code == 200 and json.loads(r.content)["event"]["id"] == event_id

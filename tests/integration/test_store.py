@@ -110,9 +110,9 @@ async def test_migrations_match_the_schema_and_rerun_safely(db):
             return compare_metadata(MigrationContext.configure(sync_conn), metadata)
         assert await conn.run_sync(diff) == []
         version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
-    # The newest migration, one line of revisions (several heads would be a bad merge).
-    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert version is not None and int(version) >= 5
+    # The newest migration, whatever its number (branches chain theirs at merge).
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert version == head and head is not None
 
 
 async def test_rejoining_with_the_same_key_is_the_same_participant(db):

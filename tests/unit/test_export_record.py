@@ -18,26 +18,28 @@ def minimal() -> dict[str, Any]:
     return {
         "format": "plenary-event", "schema_version": 2,
         "exported_at": "2025-03-14T17:00:00.000Z", "generator": "plenary 0.1.0",
-        "event": {"id": "ev1", "title": "T", "venue": "", "starts_on": None,
+        "event": {"id": "event0001", "title": "T", "venue": "", "starts_on": None,
                   "template_name": "test", "template": template().to_data(),
                   "status": "closed", "stage_index": 1, "organiser_gen": 0,
                   "dashboard_gen": 0, "created_ms": 1, "timer_state": "stopped",
                   "timer_ends_ms": None, "timer_remaining_ms": None, "message": None,
                   "spotlight": None, "locked": False},
         "topics": [{"id": 1, "position": 0, "title": "Housing", "brief": ""}],
-        "tables": [{"id": "tb1", "number": 1, "topic_id": 1, "join_code": "ABCD2345",
+        "tables": [{"id": "table0001", "number": 1, "topic_id": 1, "join_code": "ABCD2345",
                     "facilitator_name": None, "facilitator_gen": 0, "stage_index": 1,
                     "step_index": 0, "seq": 3, "ready": False, "locked": False}],
-        "participants": [{"id": "p1", "table_id": "tb1", "key_hash": "0" * 64,
+        "participants": [{"id": "person0001", "table_id": "table0001", "key_hash": "0" * 64,
                           "created_ms": 1}],
         "groups": [],
-        "summaries": [{"table_id": "tb1", "stage_index": 0, "text": "S", "updated_ms": 2}],
-        "notes": [{"id": "n1", "table_id": "tb1", "participant_id": "p1", "stage_index": 0,
+        "summaries": [{"table_id": "table0001", "stage_index": 0, "text": "S", "updated_ms": 2}],
+        "notes": [{"id": "note00001", "table_id": "table0001", "participant_id": "person0001",
+                   "stage_index": 0,
                    "step_index": 0, "category": None, "text": "Hi", "author": "Sam",
                    "created_ms": 1, "created_seq": 1, "updated_ms": None, "hidden": False,
                    "starred": True, "group_id": None, "late": False, "private": False,
                    "merged_into": None, "votes": 1}],
-        "votes": [{"id": "v1", "table_id": "tb1", "note_id": "n1", "participant_id": "p1",
+        "votes": [{"id": "vote00001", "table_id": "table0001", "note_id": "note00001",
+                   "participant_id": "person0001",
                    "stage_index": 0, "created_ms": 2}],
         "themes": [{"id": "th1", "stage_index": 0, "category": None, "name": "Hi · there",
                     "named_size": 1, "notes": ["n1"], "keywords": ["hi"], "tables": 1,
@@ -50,11 +52,11 @@ def minimal() -> dict[str, Any]:
 
 def test_a_valid_record_becomes_rows_for_every_column():
     rows = record.rows_from_record(minimal())
-    assert rows.event["id"] == "ev1"
+    assert rows.event["id"] == "event0001"
     (note,) = rows.notes
     assert "votes" not in note and note["deleted_ms"] is None
     assert rows.participants[0]["display_name"] is None
-    assert rows.tables[0]["event_id"] == rows.topics[0]["event_id"] == "ev1"
+    assert rows.tables[0]["event_id"] == rows.topics[0]["event_id"] == "event0001"
 
 
 def test_themes_come_back_with_their_event_and_a_version_1_record_has_none():
@@ -98,7 +100,7 @@ def broken(change) -> dict[str, Any]:
     (lambda d: d["notes"][0].update(votes=True), "notes[0].votes should be int"),
     (lambda d: d["notes"][0].update(hidden=0), "notes[0].hidden should be bool"),
     (lambda d: d["tables"][0].update(extra=1), "tables[0] has unknown fields ['extra']"),
-    (lambda d: d["votes"][0].update(note_id="gone"), "votes[0].note_id 'gone' is not in"),
+    (lambda d: d["votes"][0].update(note_id="gone00000"), "votes[0].note_id 'gone00000' is not in"),
     (lambda d: d["notes"][0].update(participant_id="x"), "notes[0].participant_id 'x'"),
     (lambda d: d["tables"][0].update(topic_id=9), "tables[0].topic_id 9"),
     (lambda d: d["event"]["template"].update(stages=[]), "event.template"),

@@ -11,7 +11,10 @@ commit. :class:`Actions` is the facade the transports (socket.io, HTTP) call.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
 
 from ..domain.payloads import (
     BoardLock,
@@ -41,10 +44,18 @@ from ..domain.payloads import (
 from ..domain.permissions import Actor, Role
 from ..store import Database
 from . import controls, joining, moves, notes, reading, tidying, votes
-from .common import Outcome, Session
+from .common import Outcome, Session, check_credential
 from .transaction import read, write_path
 
 __all__ = ["Actions", "Outcome", "Session"]
+
+T = TypeVar("T")
+
+
+def _checked(conn: Connection, body: Callable[..., T], session: Session, *args: Any) -> T:
+    # Every action, whatever process runs it: a replaced link or join code acts no more.
+    check_credential(conn, session)
+    return body(conn, session, *args)
 
 
 class Actions:
@@ -61,7 +72,7 @@ class Actions:
 
     async def sync(self, session: Session, req: SyncRequest) -> dict[str, Any]:
         """Bring a client up to date: the changes since ``req.since``, or a snapshot."""
-        return await read(self.db, reading.sync, session, req)
+        return await read(self.db, _checked, reading.sync, session, req)
 
     # --- participants --------------------------------------------------------
 
@@ -71,11 +82,11 @@ class Actions:
 
     async def edit_note(self, session: Session, p: NoteEdit) -> Outcome:
         """Rewrite one's own note while its stage is open."""
-        return await self._on_table(notes.edit_note, session, p)
+        return await self._may_move_spotlight(notes.edit_note, session, p)
 
     async def delete_note(self, session: Session, p: NoteRef) -> Outcome:
         """Take back one's own note while its stage is open."""
-        return await self._on_table(notes.delete_note, session, p)
+        return await self._may_move_spotlight(notes.delete_note, session, p)
 
     async def add_vote(self, session: Session, p: VoteAdd) -> Outcome:
         """One dot on a note."""
@@ -93,7 +104,7 @@ class Actions:
 
     async def hide_note(self, session: Session, p: NoteHide) -> Outcome:
         """Take a note off participants' boards (or give it back)."""
-        return await self._on_table(tidying.hide_note, session, p)
+        return await self._may_move_spotlight(tidying.hide_note, session, p)
 
     async def save_group(self, session: Session, p: GroupSave) -> Outcome:
         """Create or relabel a group, optionally with notes."""
@@ -109,7 +120,7 @@ class Actions:
 
     async def merge_note(self, session: Session, p: NoteMerge) -> Outcome:
         """Fold a duplicate into another note."""
-        return await self._on_table(tidying.merge_note, session, p)
+        return await self._may_move_spotlight(tidying.merge_note, session, p)
 
     async def set_summary(self, session: Session, p: SummarySet) -> Outcome:
         """Save a stage's summary."""
@@ -127,11 +138,11 @@ class Actions:
 
     async def move_stage(self, session: Session, p: StageMove, delta: int) -> Outcome:
         """Move every table a stage forward (+1) or back (-1)."""
-        return await self.writes.run(moves.move_stage, session, p, delta)
+        return await self.writes.run(_checked, moves.move_stage, session, p, delta)
 
     async def change_status(self, session: Session, p: StatusChange) -> Outcome:
         """Start, close or reopen the event."""
-        return await self.writes.run(moves.change_status, session, p)
+        return await self.writes.run(_checked, moves.change_status, session, p)
 
     async def start_event(self, event_id: str) -> Outcome:
         """Set an event live as its organiser would (``plenary demo``, tests): rules and log."""
@@ -142,23 +153,35 @@ class Actions:
 
     async def set_timer(self, session: Session, p: TimerSet) -> Outcome:
         """Change the stage timer."""
-        return await self.writes.run(controls.set_timer, session, p)
+        return await self.writes.run(_checked, controls.set_timer, session, p)
 
     async def set_message(self, session: Session, p: MessageSet) -> Outcome:
         """Show (or clear) a message on every screen."""
-        return await self.writes.run(controls.set_message, session, p)
+        return await self.writes.run(_checked, controls.set_message, session, p)
 
     async def set_spotlight(self, session: Session, p: SpotlightSet) -> Outcome:
         """Put a table, topic or note on the dashboard's full screen."""
-        return await self.writes.run(controls.set_spotlight, session, p)
+        return await self.writes.run(_checked, controls.set_spotlight, session, p)
 
     async def lock_board(self, session: Session, p: BoardLock) -> Outcome:
         """Lock (or unlock) one board or every board."""
-        return await self.writes.run(controls.lock_board, session, p, table=p.table)
+        return await self.writes.run(_checked, controls.lock_board, session, p, table=p.table)
+
+    async def _may_move_spotlight(self, body: Any, session: Session, p: Any) -> Outcome:
+        """A note action that takes the note off the spotlight (or refreshes it) runs alone.
+
+        Changing the spotlight locks the event for update. In a batch of its table's
+        actions, the ones before it would already hold the table (and share the
+        event), which is the wrong order; alone, it takes the event first, as every
+        action does. Only the spotlighted note's actions pay for this.
+        """
+        if await read(self.db, controls.spotlights_note, session.actor.event_id, p.id):
+            return await self.writes.run(_checked, body, session, p)
+        return await self._on_table(body, session, p)
 
     async def _on_table(self, body: Any, session: Session, p: Any, *more: Any) -> Outcome:
         """A table action: a participant's own table, the one staff name, else their own."""
         actor = session.actor
         named = None if actor.role is Role.PARTICIPANT else getattr(p, "table", None)
         table = named or actor.table_id
-        return await self.writes.run(body, session, p, *more, table=table)
+        return await self.writes.run(_checked, body, session, p, *more, table=table)

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..domain.controls import check_not_locked
-from ..domain.errors import InvalidPayload, NotFound
+from ..domain.errors import InvalidPayload, NotFound, Unauthenticated
 from ..domain.model import EventState, TableState, event_state, table_state
-from ..domain.permissions import Action, Actor, authorize
+from ..domain.permissions import Action, Actor, Role, authorize
 from ..store import queries as q
 from ..wire import change_out
 
@@ -38,6 +38,37 @@ class Session:
 
     actor: Actor
     name: str | None = None
+    #: The credential it connected with, as :func:`credential_of` states it (a link's
+    #: generation, a table's join code); None for the server's own sessions.
+    credential: str | None = None
+
+
+def credential_of(role: Role, event: Row | None, table: Row | None) -> str | None:
+    """The current credential of ``role`` for this event or table (None if it is gone)."""
+    if role is Role.PARTICIPANT:
+        return None if table is None else f"code:{table['join_code']}"
+    if role is Role.FACILITATOR:
+        return None if table is None else f"gen:{table['facilitator_gen']}"
+    if event is None:
+        return None
+    return f"gen:{event['organiser_gen' if role is Role.ORGANISER else 'dashboard_gen']}"
+
+
+def check_credential(conn: Connection, session: Session) -> None:
+    """Refuse a connection whose link or join code was replaced after it connected.
+
+    Checked inside every action's transaction, so it holds on whichever process
+    the connection is, whether or not that process saw the replacement happen.
+    """
+    if session.credential is None:
+        return
+    actor = session.actor
+    table = q.table_row(conn, actor.table_id) if actor.table_id is not None else None
+    event = q.event_row(conn, actor.event_id) if table is None else None
+    if credential_of(actor.role, event, table) != session.credential:
+        raise Unauthenticated(
+            "The link or join code this screen was opened with has been replaced. Ask "
+            "the organiser for the new one.", code="credential_replaced")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +84,8 @@ class Scope:
         return table_state(self.row)
 
 
-def load_scope(conn: Connection, actor: Actor, table_id: str) -> Scope:
+def load_scope(conn: Connection, actor: Actor, table_id: str, *,
+               event_lock: q.Lock = "share") -> Scope:
     """The actor's event and one of its tables, locked for the rest of the transaction.
 
     Every read-then-write takes its locks here, always event before table, so
@@ -61,20 +93,21 @@ def load_scope(conn: Connection, actor: Actor, table_id: str) -> Scope:
     limit, a step move) and an event-wide move waits for the table actions in
     flight (and they for it). NotFound if the table is not the event's.
     """
-    event = q.event_row(conn, actor.event_id, lock="share")
+    event = q.event_row(conn, actor.event_id, lock=event_lock)
     row = q.table_row(conn, table_id, lock="update")
     if event is None or row is None or row["event_id"] != actor.event_id:
         raise NotFound("There is no such table in this event.")
     return Scope(event_state(event), row, event_locked=event["locked"])
 
 
-def staff_scope(conn: Connection, actor: Actor, table_id: str | None) -> Scope:
+def staff_scope(conn: Connection, actor: Actor, table_id: str | None, *,
+                event_lock: q.Lock = "share") -> Scope:
     """The table a facilitator (theirs) or the organiser (named) is acting on."""
     table_id = table_id or actor.table_id
     if table_id is None:
         raise InvalidPayload("Say which table (the 'table' field).")
     authorize(actor, Action.RUN_TABLE, event_id=actor.event_id, table_id=table_id)
-    return load_scope(conn, actor, table_id)
+    return load_scope(conn, actor, table_id, event_lock=event_lock)
 
 
 def load_event(conn: Connection, event_id: str) -> Row:

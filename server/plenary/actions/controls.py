@@ -74,15 +74,55 @@ def _check_spotlight(conn: Connection, event_id: str, kind: str,
             raise missing
         return None
     note = q.note_row(conn, target)
-    table = q.table_row(conn, note["table_id"]) if note else None
+    # The note's table locked (after the event, as everywhere), then the note read
+    # again: a hide in flight on that table has committed by now, and is seen.
+    table = q.table_row(conn, note["table_id"], lock="share") if note else None
+    note = q.note_row(conn, target)
     if note is None or table is None or table["event_id"] != event_id \
-            or note["deleted_ms"] is not None:
+            or note["deleted_ms"] is not None or note["merged_into"] is not None:
         raise missing
     if note["hidden"] or note["private"]:
         # The dashboard is projected to the whole room.
         raise IllegalMove("That note is hidden or still private, so it cannot go on "
                           "the big screen.", code="not_public")
     return note
+
+
+def spotlights_note(conn: Connection, event_id: str, note_id: str) -> bool:
+    """Whether the event's spotlight is on this note (a read without a lock)."""
+    row = q.event_row(conn, event_id)
+    spot = row["spotlight"] if row else None
+    return bool(spot) and spot.get("kind") == "note" and spot.get("id") == note_id
+
+
+def spotlight_lock(conn: Connection, event_id: str, note_id: str) -> q.Lock:
+    """How a change to this note must lock its event: for update if it is spotlighted.
+
+    A peek without a lock, so that a note action which will change the spotlight
+    takes the event's lock for update first (event before table, as every action
+    does), instead of upgrading a shared lock while holding the table's.
+    """
+    return "update" if spotlights_note(conn, event_id, note_id) else "share"
+
+
+def spotlight_follows(conn: Connection, event_id: str, note: Row) -> dict[str, Any] | None:
+    """Keep the spotlight true to a note that just changed: the event's new state, or None.
+
+    The dashboard is projected and the event goes to every phone, so a note that
+    leaves the public board (hidden, deleted, merged away) leaves the spotlight
+    at once, and an edited one is shown as edited. None if it is not spotlighted.
+    """
+    if spotlight_lock(conn, event_id, note["id"]) == "share":
+        return None
+    row = load_event(conn, event_id)
+    spot = row["spotlight"]
+    if not spot or spot.get("kind") != "note" or spot.get("id") != note["id"]:
+        return None
+    public = (not note["hidden"] and not note["private"] and note["deleted_ms"] is None
+              and note["merged_into"] is None)
+    spotlight = {"kind": "note", "id": note["id"], "note": note_out(note)} if public else None
+    q.update_event(conn, event_id, spotlight=spotlight)
+    return event_out(row | {"spotlight": spotlight})
 
 
 def lock_board(conn: Connection, session: Session, p: BoardLock) -> Outcome:

@@ -11,7 +11,7 @@ from ..domain.payloads import ParticipantAuth, StaffAuth, clean_name
 from ..domain.permissions import Actor, Role
 from ..store import Database
 from ..store import queries as q
-from .common import Row, Session
+from .common import Row, Session, credential_of
 from .transaction import read, write_path
 
 
@@ -26,7 +26,8 @@ async def authenticate(db: Database, secret: bytes, auth: ParticipantAuth | Staf
     if known is None or known["display_name"] != name:
         known = await _save_participant(db, table["id"], key_hash, name)
     return Session(Actor(Role.PARTICIPANT, table["event_id"], table_id=table["id"],
-                         participant_id=known["id"]), name=name)
+                         participant_id=known["id"]), name=name,
+                   credential=credential_of(Role.PARTICIPANT, None, table))
 
 
 def _staff(conn: Connection, secret: bytes, auth: StaffAuth) -> Session:
@@ -36,13 +37,15 @@ def _staff(conn: Connection, secret: bytes, auth: StaffAuth) -> Session:
         if table is None:
             raise _stale_link()
         verify_token(secret, claim, table["facilitator_gen"])
-        return Session(Actor(Role.FACILITATOR, table["event_id"], table_id=table["id"]))
+        return Session(Actor(Role.FACILITATOR, table["event_id"], table_id=table["id"]),
+                       credential=credential_of(Role.FACILITATOR, None, table))
     event = q.event_row(conn, claim.scope_id)
     if event is None:
         raise _stale_link()
     gen = event["organiser_gen"] if claim.role is Role.ORGANISER else event["dashboard_gen"]
     verify_token(secret, claim, gen)
-    return Session(Actor(claim.role, event["id"]))
+    return Session(Actor(claim.role, event["id"]),
+                   credential=credential_of(claim.role, event, None))
 
 
 def _find(conn: Connection, code: str, key_hash: str) -> tuple[Row, Row | None]:

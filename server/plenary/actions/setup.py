@@ -22,6 +22,7 @@ from .common import Row
 from .transaction import write_path
 
 MAX_TABLES = 1000
+MAX_TABLE_NUMBER = 10_000
 
 
 async def create_event(db: Database, template: Template, *, title: str,
@@ -165,7 +166,7 @@ async def add_tables(db: Database, event_id: str, *, count: int = 1, number: int
             raise InvalidPayload(f"An event has at most {MAX_TABLES} tables.")
         first = max((t["number"] for t in tables), default=0) + 1
         if number is not None:
-            if count != 1 or not 1 <= number <= 10_000:
+            if count != 1 or not 1 <= number <= MAX_TABLE_NUMBER:
                 raise InvalidPayload("Give one table a number from 1 to 10,000.")
             if number in {t["number"] for t in tables}:
                 raise Conflict(f"Another table already has the number {number}.",
@@ -188,7 +189,7 @@ async def update_table(db: Database, event_id: str, table_id: str, *,
         if number is not None or topic_id is not None:
             _draft(conn, event_id, "renumber tables or change their topics")
         if number is not None:
-            if not 1 <= number <= 10_000:
+            if not 1 <= number <= MAX_TABLE_NUMBER:
                 raise InvalidPayload("Table numbers run from 1 to 10,000.")
             values["number"] = number
         if topic_id is not None:
@@ -227,6 +228,26 @@ async def regenerate(db: Database, event_id: str, table_id: str, what: str) -> N
         else:
             q.set_table(conn, table_id, facilitator_gen=table["facilitator_gen"] + 1)
     await write_path(db).run(body)
+
+
+#: The event-wide links that can be replaced, and the generation column of each.
+EVENT_LINKS = {"organiser_link": "organiser_gen", "dashboard_link": "dashboard_gen"}
+
+
+async def regenerate_link(db: Database, event_id: str, what: str) -> int:
+    """Replace the event's organiser or dashboard link; returns its new generation."""
+    column = EVENT_LINKS.get(what)
+    if column is None:
+        raise InvalidPayload("Replace 'organiser_link' or 'dashboard_link'.")
+
+    def body(conn: Connection) -> int:
+        event = q.event_row(conn, event_id)
+        if event is None:
+            raise NotFound("There is no such event.")
+        gen = event[column] + 1
+        q.update_event(conn, event_id, **{column: gen})
+        return gen
+    return await write_path(db).run(body)
 
 
 def _name(name: str | None) -> str | None:

@@ -11,6 +11,7 @@ from ..domain import rules
 from ..domain.errors import Conflict, InvalidPayload, NotFound
 from ..domain.payloads import (
     GROUP_LABEL_MAX,
+    SUMMARY_BYTES_CEILING,
     SUMMARY_CEILING,
     GroupDelete,
     GroupSave,
@@ -20,11 +21,13 @@ from ..domain.payloads import (
     NoteStar,
     SummarySet,
     TableReady,
+    check_length,
     clean_text,
 )
 from ..store import queries as q
 from ..wire import group_out, note_out
 from .common import Outcome, Row, Session, private_to, staff_scope, without_votes
+from .controls import spotlight_follows, spotlight_lock
 
 
 def star_note(conn: Connection, session: Session, p: NoteStar) -> Outcome:
@@ -41,7 +44,8 @@ def hide_note(conn: Connection, session: Session, p: NoteHide) -> Outcome:
 def _flag(conn: Connection, session: Session, note_id: str, table_id: str | None, column: str,
           value: bool, kind: str) -> Outcome:
     actor = session.actor
-    scope = staff_scope(conn, actor, table_id)
+    lock = spotlight_lock(conn, actor.event_id, note_id) if column == "hidden" else "share"
+    scope = staff_scope(conn, actor, table_id, event_lock=lock)
     note = rules_board.check_table_note(q.note_row(conn, note_id), scope.row["id"])
     if note[column] == value:
         return Outcome({"seq": scope.row["seq"], "unchanged": True}, actor.event_id)
@@ -51,7 +55,8 @@ def _flag(conn: Connection, session: Session, note_id: str, table_id: str | None
     if kind == "note.shown":  # participants removed it: give it back
         data["note"] = without_votes(note_out(note))
     change = q.append_change(conn, scope.row["id"], kind, data, private_to=private_to(note))
-    return Outcome({"seq": change["seq"]}, actor.event_id, [change])
+    event = spotlight_follows(conn, actor.event_id, note) if column == "hidden" else None
+    return Outcome({"seq": change["seq"]}, actor.event_id, [change], event=event)
 
 
 def save_group(conn: Connection, session: Session, p: GroupSave) -> Outcome:
@@ -112,7 +117,8 @@ def delete_group(conn: Connection, session: Session, p: GroupDelete) -> Outcome:
 def merge_note(conn: Connection, session: Session, p: NoteMerge) -> Outcome:
     """Fold a duplicate into another note; its votes carry over."""
     actor = session.actor
-    scope = staff_scope(conn, actor, p.table)
+    scope = staff_scope(conn, actor, p.table,
+                        event_lock=spotlight_lock(conn, actor.event_id, p.id))
     table_id = scope.row["id"]
     rules.require_live(scope.event, "merge notes")
     source = rules_board.check_table_note(q.note_row(conn, p.id), table_id)
@@ -124,15 +130,16 @@ def merge_note(conn: Connection, session: Session, p: NoteMerge) -> Outcome:
     blind = rules_board.vote_counts_hidden(scope.event, scope.table)
     change = q.append_change(conn, table_id, "note.merged",
                              {"id": p.id, "into": p.into, "votes": None if blind else total})
-    return Outcome({"seq": change["seq"], "votes": total}, actor.event_id, [change])
+    event = spotlight_follows(conn, actor.event_id, source | {"merged_into": p.into})
+    return Outcome({"seq": change["seq"], "votes": total}, actor.event_id, [change],
+                   event=event)
 
 
 def set_summary(conn: Connection, session: Session, p: SummarySet) -> Outcome:
     """The facilitator's summary of a stage; saved as they type."""
     actor = session.actor
-    if len(p.text) > SUMMARY_CEILING:
-        raise InvalidPayload(f"The summary is over {SUMMARY_CEILING} characters.",
-                             code="text_too_long")
+    check_length(p.text, limit=SUMMARY_CEILING, what="summary",
+                 byte_limit=SUMMARY_BYTES_CEILING)
     scope = staff_scope(conn, actor, p.table)
     rules.require_live(scope.event, "write the summary")
     if p.stage >= len(scope.event.template.stages) or p.stage > scope.table.stage_index:

@@ -41,9 +41,16 @@ def view_change(change: dict[str, Any], viewer: Viewer,
     if private_to is not None and private_to != viewer.participant_id:
         return _placeholder(change)
     data = change["data"]
-    if change["type"] in ("note.added", "note.edited") and data["note"]["id"] in hidden_notes:
+    if not hidden_notes:
+        return _strip(change)
+    if change["type"] in ("note.added", "note.edited", "note.shown") \
+            and data["note"]["id"] in hidden_notes:
         # Hidden since: a replay must not show what the facilitator took down.
         return _placeholder(change)
+    if change["type"] == "notes.revealed":
+        # The reveal stays (its seq, the rest of its notes); the hidden ones leave it.
+        notes = [n for n in data["notes"] if n["id"] not in hidden_notes]
+        return _strip(change) | {"data": data | {"notes": notes}}
     return _strip(change)
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import IllegalMove, InvalidPayload
+from .payloads import check_length
 
 MAX_TIMER_S = 8 * 3600
 MESSAGE_MAX = 140
@@ -85,9 +86,7 @@ def check_message(text: str | None) -> str | None:
     text = " ".join(text.split())
     if not text:
         return None
-    if len(text) > MESSAGE_MAX:
-        raise InvalidPayload(f"The message is {len(text)} characters; the limit is "
-                             f"{MESSAGE_MAX}.", code="text_too_long")
+    check_length(text, limit=MESSAGE_MAX, what="message")
     return text
 
 

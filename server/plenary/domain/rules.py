@@ -6,7 +6,11 @@ allowed moves, and an error that says what was expected and what to do.
 
 from __future__ import annotations
 
-from .errors import IllegalMove
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import IllegalMove, InvalidPayload
 from .model import EventState, EventStatus, TableState
 from .template import Template
 
@@ -152,3 +156,65 @@ def check_category(template: Template, table: TableState, category: str | None) 
     if category not in ids:
         labels = " or ".join(c.label for c in categories)
         raise IllegalMove(f"Pick a category for this note: {labels}.", code="bad_category")
+
+
+#: How long after posting closed (the step or stage moved on, or the event closed)
+#: a note the phone kept offline is still taken. Ten minutes covers what venue
+#: wifi does to a phone: a dropped connection noticed within 45 s (heartbeat), a
+#: phone asleep in a pocket through a step, a walk out of range and back during a
+#: break; and it is short enough that the table is still on the stage that follows
+#: (grouping, voting, summarising what was written). A client cannot keep adding
+#: notes to a stage that closed long ago, or to an event closed yesterday.
+QUEUED_GRACE_MS = 10 * 60 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a table was from ``at_ms`` on: the event's status, its stage and step."""
+
+    at_ms: int
+    status: EventStatus
+    stage: int
+    step: int
+
+
+def queued_stage(template: Template, table: TableState, stage: int | None) -> int:
+    """The stage a queued note is filed under: the one it names (never ahead of the table).
+
+    A stage the template does not have is refused (``bad_stage``).
+    """
+    if stage is None:
+        return table.stage_index
+    if stage >= len(template.stages):
+        raise InvalidPayload(f"This event has no stage {stage + 1}; the note cannot be "
+                             "filed there.", code="bad_stage")
+    return min(stage, table.stage_index)
+
+
+def check_queued_in_time(template: Template, history: Sequence[Position], stage: int,
+                         now_ms: int, grace_ms: int = QUEUED_GRACE_MS) -> None:
+    """Refuse a queued note for ``stage`` unless posting there is open or closed lately.
+
+    ``history`` is the table's positions in order, the current one last. Posting
+    in the stage closed at the last move from a position where it was open to
+    one where it is not (another step, another stage, the event closed).
+    """
+    def posting_open(pos: Position) -> bool:
+        return (pos.status is EventStatus.LIVE and pos.stage == stage
+                and template.stages[stage].steps[pos.step].accepts_notes)
+
+    if history and posting_open(history[-1]):
+        return
+    closed_at = None
+    for before, after in itertools.pairwise(history):
+        if posting_open(before) and not posting_open(after):
+            closed_at = after.at_ms
+    if closed_at is None:
+        raise IllegalMove("Notes were never open in that stage, so this note cannot be "
+                          "filed there.", code="posting_closed")
+    if now_ms - closed_at > grace_ms:
+        minutes = (now_ms - closed_at) // 60_000
+        raise IllegalMove(
+            f"This note was kept on your device for {minutes} minutes after writing "
+            f"closed; notes are taken up to {grace_ms // 60_000} minutes late. Copy it "
+            "and hand it to your facilitator.", code="queue_expired")

@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 
 from .errors import InvalidPayload
+from .payloads import strip_controls
 
 MAX_TOPICS = 100
 TITLE_MAX = 120
@@ -39,8 +40,8 @@ def parse_topics_csv(text: str) -> list[TopicSpec]:
     for number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        title = " ".join(row[t].split()) if t < len(row) else ""
-        brief = row[b].strip() if b is not None and b < len(row) else ""
+        title = strip_controls(row[t]) if t < len(row) else ""
+        brief = strip_controls(row[b], multiline=True) if b is not None and b < len(row) else ""
         if not title:
             raise InvalidPayload(f"Row {number} has no title.", code="bad_csv")
         if len(title) > TITLE_MAX or len(brief) > BRIEF_MAX:

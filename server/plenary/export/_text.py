@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 YIELD_EVERY = 10
 
 #: A cell starting with one of these is read as a formula by Excel, LibreOffice and
-#: Google Sheets (tab and carriage return hide a formula behind white space).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Google Sheets (tab and carriage return hide a formula behind white space). The
+#: full-width forms count too: Excel with an East Asian input method turns a leading
+#: ＝ ＋ － ＠ into its ASCII sign when the cell is entered.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # Characters XML 1.0 cannot hold at all: python-docx and openpyxl refuse them.
 # The store's own input cleaning already drops them from new notes; an imported
@@ -25,9 +27,14 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula."""
+    return text.startswith(FORMULA_TRIGGERS)
+
+
 def neutralise_formula(text: str) -> str:
     """A leading apostrophe on text a spreadsheet would run as a formula (OWASP's advice)."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return "'" + text if looks_like_formula(text) else text
 
 
 def xml_safe(text: str) -> str:

@@ -143,7 +143,7 @@ class _Builder:
         self.c_star = char("Plenary Star", bold=True, color=_ACCENT)
 
         props = doc.core_properties
-        props.title = event.title
+        props.title = _t(event.title)
         props.subject = "Event report"
         props.author = "Plenary"
         props.last_modified_by = "Plenary"

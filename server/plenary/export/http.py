@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from .. import console_session
 from ..domain.credentials import read_token, verify_token
 from ..domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from ..domain.permissions import Role
@@ -54,7 +55,8 @@ def routes(db: Database, secret: bytes) -> list[Route]:
         if token is None:
             # The console's session (see plenary.api), when the app has sessions.
             session = request.session if "session" in request.scope else {}
-            if session.get("admin") or event_id in session.get("events", []):
+            signed = await console_session.current(db, session)
+            if signed.admin or event_id in signed.events:
                 return await event_info(db, event_id)
             raise Unauthenticated("Send the organiser's token: Authorization: Bearer <token>.")
         claim = read_token(token)

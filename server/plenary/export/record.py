@@ -33,6 +33,7 @@ from ..store.records import (
     TopicRecord,
     VoteRecord,
 )
+from .record_values import position_problems, value_problem
 
 FORMAT = "plenary-event"
 SCHEMA_VERSION = 2
@@ -107,6 +108,7 @@ NOT_RECORDED: dict[str, dict[str, str]] = {
 NOT_RECORDED_TABLES = {
     "changes": "the log live pages replay; it starts again after an import",
     "note_vectors": "embeddings, recomputed from the notes' text (the themes extra)",
+    "console_sessions": "who is signed in to a console here: a server's, not an event's",
 }
 
 #: Which store table each part of a record fills.
@@ -201,6 +203,9 @@ def _checked(part: str, index: int | None, item: Any) -> dict[str, Any]:
         if type(value) not in types:
             expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
             raise _bad(f"{where}.{name} should be {expected}, not {value!r:.40}.")
+        problem = value_problem(part, name, value)
+        if problem is not None:
+            raise _bad(f"{where}.{name} {value!r:.40} {problem}.")
         if name not in DERIVED.get(part, ()):
             out[name] = value
     return out
@@ -221,17 +226,25 @@ def rows_from_record(data: Any) -> RecordRows:
             raise _bad(f"it has no {part!r}.")
     event = _checked("event", None, data["event"])
     try:
-        template_from_data(event["template"], source="the record's event.template")
+        template = template_from_data(event["template"], source="the record's event.template")
     except TemplateError as exc:
         raise _bad(exc.message) from None
+    for problem in position_problems("event", event, template):
+        raise _bad(f"event.{problem}.")
+
     parts: dict[str, list[dict[str, Any]]] = {}
     for part in LISTS:
         items = data[part]
         if not isinstance(items, list):
             raise _bad(f"{part!r} is not a list.")
         parts[part] = [_checked(part, i, item) for i, item in enumerate(items)]
+        for i, row in enumerate(parts[part]):
+            for problem in position_problems(part, row, template):
+                raise _bad(f"{part}[{i}].{problem}.")
+    _check_unique_codes(parts["tables"])
     _check_references(parts)
     _check_themes(parts)
+    event["spotlight"] = _spotlight(event["spotlight"], parts["notes"])
     # What a record leaves out comes back as: no deletion, no name, this event.
     restored = {"event_id": event["id"], "deleted_ms": None, "display_name": None}
     for row in parts["themes"]:  # text lists: notes and keywords
@@ -240,6 +253,32 @@ def rows_from_record(data: Any) -> RecordRows:
         for row in parts[part]:
             row.update({c: restored[c] for c in columns})
     return RecordRows(event=event, **parts)
+
+
+def _spotlight(spotlight: dict[str, Any] | None,
+               notes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A note spotlight only for a public note of the record, its copy matching it.
+
+    The dashboard shows the copy; one that is stale, forged, or of a note hidden
+    since must not reach the big screen, so such a spotlight is dropped.
+    """
+    if spotlight is None or spotlight["kind"] != "note":
+        return spotlight
+    note = next((n for n in notes if n["id"] == spotlight["id"]), None)
+    copy = spotlight.get("note")
+    if note is None or note["hidden"] or note["private"] or note["merged_into"] is not None \
+            or not isinstance(copy, dict) or copy.get("id") != note["id"] \
+            or copy.get("text") != note["text"]:
+        return None
+    return spotlight
+
+
+def _check_unique_codes(tables: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for i, t in enumerate(tables):
+        if t["join_code"] in seen:
+            raise _bad(f"tables[{i}].join_code {t['join_code']!r} is another table's too.")
+        seen.add(t["join_code"])
 
 
 def _check_references(parts: dict[str, list[dict[str, Any]]]) -> None:

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from ..store.records import BATCH, EventReader
-from ._text import YIELD_EVERY, utc, xml_safe
+from ._text import YIELD_EVERY, looks_like_formula, utc, xml_safe
 from .columns import (
     NOTE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -75,11 +75,16 @@ class _Sheet:
         if not isinstance(value, str):
             return value
         value = xml_safe(value)
-        if i not in self._wrap and not value.startswith("="):
+        formula_like = looks_like_formula(value)
+        if i not in self._wrap and not formula_like:
             return value  # plain text: openpyxl stores it as a string cell
         c = WriteOnlyCell(self.ws, value=value)
         # openpyxl reads a string starting with "=" as a formula; say it is text.
         c.data_type = "s"
+        if formula_like:
+            # Excel's own "text" marker (the hidden apostrophe): the cell stays text
+            # even when someone edits it, and the value is kept exactly as written.
+            c.quotePrefix = True
         if i in self._wrap:
             c.alignment = _WRAP
         return c

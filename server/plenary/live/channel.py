@@ -168,6 +168,7 @@ class Channel:
             cors_allowed_origins=None,
         )
         self.connections: dict[str, Connection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
         # Broadcasts leave in commit order: the write path hands each committed
@@ -271,6 +272,8 @@ class Channel:
                 payload = parse(model, data, what=name)
                 result = await fn(conn.session, payload)
             except DomainError as exc:
+                if exc.code == "credential_replaced":
+                    await self._cut_off(sid, exc)
                 return _error(exc.as_dict())
             except OperationalError as exc:
                 log.exception("database error in %s", name)
@@ -306,15 +309,35 @@ class Channel:
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
 
-    async def kick_facilitators(self, table_id: str, code: str) -> None:
-        """Disconnect the table's facilitator screens (their link was replaced)."""
-        for sid, conn in list(self.connections.items()):
-            actor = conn.session.actor
-            if actor.role is Role.FACILITATOR and actor.table_id == table_id:
-                await self.sio.emit("kicked", {"code": code, "message":
-                                    "This facilitator link was replaced by the organiser. "
-                                    "Ask them for the new one."}, to=sid)
-                await self.sio.disconnect(sid)
+    async def revoke(self, role: Role, scope_id: str) -> None:
+        """Cut off every connection that used a credential just replaced.
+
+        Everyone who holds one credential shares one room (a table's phones, its
+        facilitator screens, an event's consoles, its dashboards). ``kicked`` goes to
+        that room on every process, the room is closed on every process (so no more
+        broadcasts reach it), and this process's members are disconnected. A member
+        on another process that ignores ``kicked`` is refused on its next action,
+        which checks the credential against the store (and is then disconnected).
+        """
+        room = _CREDENTIAL_ROOM[role](scope_id)
+        local = [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+        await self.sio.emit("kicked", {"code": "credential_replaced",
+                                       "message": _REPLACED[role]}, to=room)
+        await self.sio.close_room(room)
+        for sid in local:
+            await self.sio.disconnect(sid)
+
+    async def _cut_off(self, sid: str, exc: DomainError) -> None:
+        # A connection whose credential was replaced while it was on another
+        # process: it hears why, then goes (after this refusal's ack is sent).
+        await self.sio.emit("kicked", exc.as_dict(), to=sid)
+        task = asyncio.create_task(self._disconnect_soon(sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _disconnect_soon(self, sid: str) -> None:
+        await asyncio.sleep(0)  # let the refusal's ack go out first
+        await self.sio.disconnect(sid)
 
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
@@ -376,6 +399,22 @@ class Channel:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+
+#: The room of everyone who holds one credential, by the role it is for.
+_CREDENTIAL_ROOM: dict[Role, Callable[[str], str]] = {
+    Role.PARTICIPANT: table_room, Role.FACILITATOR: facilitator_room,
+    Role.ORGANISER: organiser_room, Role.DASHBOARD: dashboard_room,
+}
+
+_REPLACED = {
+    Role.PARTICIPANT: "This table's join code was replaced by the organiser. Ask your "
+                      "facilitator for the new code.",
+    Role.FACILITATOR: "This facilitator link was replaced by the organiser. Ask them for "
+                      "the new one.",
+    Role.ORGANISER: "This organiser link was replaced. Open the console from the new link.",
+    Role.DASHBOARD: "This dashboard link was replaced. Open the new dashboard link.",
+}
 
 
 def _rooms(session: Session) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from .schema import (
     board_tables,
     changes,
+    console_sessions,
     events,
     note_groups,
     notes,
@@ -234,6 +235,20 @@ def changes_since(
         .limit(limit)
     )
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
+
+
+#: The changes that move a table (its stage, its step, the event's status).
+POSITION_KINDS = ("event.status", "stage.changed", "step.changed")
+
+
+def position_changes(conn: Connection, table_id: str) -> list[Row]:
+    """The table's moves in order: ``created_ms``, ``kind`` and ``data`` of each."""
+    stmt = (
+        sa.select(changes.c.created_ms, changes.c.kind, changes.c.data)
+        .where(changes.c.table_id == table_id, changes.c.kind.in_(POSITION_KINDS))
+        .order_by(changes.c.seq)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def participant_by_key(conn: Connection, table_id: str, key_hash: str) -> Row | None:
@@ -549,3 +564,36 @@ def delete_table(conn: Connection, table_id: str) -> None:
     """Remove a table and what hangs off it (a draft table has nothing but its log)."""
     conn.execute(sa.delete(changes).where(changes.c.table_id == table_id))
     conn.execute(sa.delete(board_tables).where(board_tables.c.id == table_id))
+
+
+# --- console sign-ins ----------------------------------------------------------
+
+def insert_console_session(conn: Connection, id_hash: str, created_ms: int) -> None:
+    """Record a console sign-in (by the hash of the id its cookie carries)."""
+    conn.execute(sa.insert(console_sessions).values(id_hash=id_hash, created_ms=created_ms))
+
+
+def console_session_exists(conn: Connection, id_hash: str, since_ms: int) -> bool:
+    """Whether this sign-in is still open (not signed out, not older than ``since_ms``)."""
+    stmt = sa.select(console_sessions.c.id_hash).where(
+        console_sessions.c.id_hash == id_hash, console_sessions.c.created_ms >= since_ms)
+    return conn.execute(stmt).first() is not None
+
+
+def delete_console_sessions(conn: Connection, *, id_hash: str | None = None,
+                            before_ms: int | None = None) -> None:
+    """Sign one console out (``id_hash``), or forget every sign-in older than ``before_ms``."""
+    stmt = sa.delete(console_sessions)
+    if id_hash is not None:
+        stmt = stmt.where(console_sessions.c.id_hash == id_hash)
+    if before_ms is not None:
+        stmt = stmt.where(console_sessions.c.created_ms < before_ms)
+    conn.execute(stmt)
+
+
+def organiser_gens(conn: Connection, event_ids: list[str]) -> dict[str, int]:
+    """The current organiser-link generation of each of these events (gone ones left out)."""
+    if not event_ids:
+        return {}
+    stmt = sa.select(events.c.id, events.c.organiser_gen).where(events.c.id.in_(event_ids))
+    return {r.id: r.organiser_gen for r in conn.execute(stmt)}

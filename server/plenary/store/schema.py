@@ -213,3 +213,13 @@ theme_exclusions = sa.Table(
     sa.Column("theme_id", sa.String(16), sa.ForeignKey("themes.id"), primary_key=True),
     sa.Column("note_id", sa.String(64), sa.ForeignKey("notes.id"), primary_key=True),
 )
+
+# The organiser consoles signed in now. The signed cookie names one by a random id
+# (only its hash is kept here): signing out deletes the row, so a copied cookie
+# stops working with the console it was copied from.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False, index=True),
+)

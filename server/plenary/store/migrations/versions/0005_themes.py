@@ -1,7 +1,7 @@
 """themes: note vectors, cross-table themes, the organiser's exclusions
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 09:25:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 revision = '0005'
 # Chained on the newest migration on this branch; the coordinator re-chains at merge.
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
