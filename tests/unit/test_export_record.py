@@ -42,11 +42,11 @@ def minimal() -> dict[str, Any]:
                    "participant_id": "person0001",
                    "stage_index": 0, "created_ms": 2}],
         "themes": [{"id": "th1", "stage_index": 0, "category": None, "name": "Hi · there",
-                    "named_size": 1, "notes": ["n1"], "keywords": ["hi"], "tables": 1,
+                    "named_size": 1, "notes": ["note00001"], "keywords": ["hi"], "tables": 1,
                     "topics": 1, "rank": 0, "active": True, "label": "Greetings",
                     "hidden": False, "merged_into": None, "created_ms": 3,
                     "updated_ms": 4}],
-        "theme_exclusions": [{"theme_id": "th1", "note_id": "n1"}],
+        "theme_exclusions": [{"theme_id": "th1", "note_id": "note00001"}],
     }
 
 
@@ -61,8 +61,8 @@ def test_a_valid_record_becomes_rows_for_every_column():
 
 def test_themes_come_back_with_their_event_and_a_version_1_record_has_none():
     rows = record.rows_from_record(minimal())
-    assert rows.themes[0]["event_id"] == "ev1" and rows.themes[0]["label"] == "Greetings"
-    assert rows.theme_exclusions == [{"theme_id": "th1", "note_id": "n1"}]
+    assert rows.themes[0]["event_id"] == "event0001" and rows.themes[0]["label"] == "Greetings"
+    assert rows.theme_exclusions == [{"theme_id": "th1", "note_id": "note00001"}]
     old = minimal() | {"schema_version": 1}
     del old["themes"], old["theme_exclusions"]
     rows = record.rows_from_record(old)
