@@ -8,10 +8,11 @@ two cores or more the server is pinned to core 0 and the load generator to core 
 
     .venv/bin/python bench/load_bench.py --scenario conference --runs 3
 
-Scenarios: smoke (2 x 3 phones, seconds), seed (8 tables x 9 phones + 1 dashboard),
-conference (500 x 10 + 20 dashboards: 100 notes/s for 60 s, three stage moves, then a
-500 notes/s burst). Prints medians over the runs and their ratios to the baseline and
-to the targets (issue 11). `npm ci --prefix bench/load` first (the README says so).
+Scenarios: smoke (2 x 3 phones, seconds), burst (100 x 10, 500 notes/s), seed (8
+tables x 9 phones + 1 dashboard), conference (500 x 10 + 20 dashboards: 100 notes/s for
+60 s, three stage moves, then a 500 notes/s burst). Prints medians over the runs and
+their ratios to the baseline and to the targets (issue 11). `npm ci --prefix bench/load`
+first (the README says so).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -48,6 +50,8 @@ class Scenario:
 
 SCENARIOS = {
     "smoke": Scenario(2, 3, 1, [{"rate": 20, "seconds": 2}, {"moves": 1}]),
+    "burst": Scenario(100, 10, 2, [{"rate": 100, "seconds": 5}, {"moves": 1},
+                                   {"rate": 500, "seconds": 10}]),
     "seed": Scenario(8, 9, 1, [{"rate": 100, "seconds": 30}, {"moves": 3}]),
     "conference": Scenario(500, 10, 20, [{"rate": 100, "seconds": 60}, {"moves": 3},
                                          {"rate": 500, "seconds": 10}]),
@@ -84,7 +88,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+def wait_healthy(url: str, proc: Any) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -97,20 +101,59 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
+class Child:
+    """The server under ``py-spy record``: signals and figures go to the server itself."""
+
+    def __init__(self, spy: subprocess.Popen[bytes]) -> None:
+        self.spy = spy
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            children = Path(f"/proc/{spy.pid}/task/{spy.pid}/children").read_text().split()
+            if children:
+                self.pid = int(children[0])
+                return
+            time.sleep(0.1)
+        raise RuntimeError("py-spy did not start the server")
+
+    def poll(self) -> int | None:
+        return self.spy.poll()
+
+    def terminate(self) -> None:
+        os.kill(self.pid, 15)
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.spy.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        os.kill(self.pid, 9)
+
+
+PROFILE: Path | None = None
+
+
 @contextmanager
-def plenary_server(tmp: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, dict[str, str]]]:
+def plenary_server(tmp: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
                         "PLENARY_PUBLIC_URL": url, "PLENARY_LOG_LEVEL": "warning",
                         "PLENARY_SECRET_FILE": str(tmp / "secret.key")}
-    proc = subprocess.Popen([*pinned(0), sys.executable, "-m", "plenary", "serve",
-                             "--port", str(port)], env=env)
+    command = [sys.executable, "-m", "plenary", "serve", "--port", str(port)]
+    log = (tmp / "server.log").open("wb")
+    proc: Any
+    if PROFILE is not None:  # sampled 100 times a second, every thread, idle excluded
+        spy = subprocess.Popen([*pinned(0), "py-spy", "record", "--format", "raw", "-r", "100",
+                                "--threads", "-o", str(PROFILE), "--", *command], env=env,
+                               stderr=log)
+        proc = Child(spy)
+    else:
+        proc = subprocess.Popen([*pinned(0), *command], env=env, stderr=log)
     try:
         wait_healthy(url + "/healthz", proc)
         yield proc, url, env
     finally:
         stop(proc)
+        log.close()
 
 
 @contextmanager
@@ -125,7 +168,7 @@ def baseline_server() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
         stop(proc)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> float:
+def stop(proc: Any) -> float:
     """SIGTERM, and how long the process took to exit."""
     if proc.poll() is not None:
         return 0.0
@@ -163,7 +206,7 @@ def create_event(env: dict[str, str], url: str, tables: int) -> dict[str, Any]:
             "dashboard_token": info["dashboard_url"].split("#")[1]}
 
 
-def drive(plan: dict[str, Any], server: subprocess.Popen[bytes], tmp: Path) -> dict[str, Any]:
+def drive(plan: dict[str, Any], server: Any, tmp: Path) -> dict[str, Any]:
     """Run the load generator; sample the server at each phase boundary; at the end,
     with every client still connected, stop the server and time its exit."""
     pid = server.pid
@@ -202,11 +245,21 @@ def drive(plan: dict[str, Any], server: subprocess.Popen[bytes], tmp: Path) -> d
     return result
 
 
+def gc_pauses(log: Path) -> list[tuple[int, float]]:
+    """The slow collections the server logged (plenary.gcpolicy): (generation, ms)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [(int(g), float(ms)) for g, ms in
+            re.findall(r"gc: generation (\d) collection took (\d+) ms", text)]
+
+
 def flatten(r: dict[str, Any]) -> dict[str, float]:
     """The figures the report compares, by name."""
     out: dict[str, float] = {"connections": r["connections"], "join_seconds": r["join_seconds"],
                              "joins_per_s": r["joins_per_s"], "failed_joins": r["failed_joins"],
                              "kb_per_connection": r["kb_per_connection"]}
+    if "gc_slow" in r:
+        out |= {"gc_slow_collections": r["gc_slow"], "gc_max_ms": r["gc_max_ms"],
+                "gc_gen2_max_ms": r["gc_gen2_max_ms"], "gc_young_max_ms": r["gc_young_max_ms"]}
     for ph in r["phases"]:
         at = f"@{ph['rate']}"
         for k in ("ack_p50", "ack_p99", "peer_p50", "peer_p99", "dash_p50", "dash_p99",
@@ -229,12 +282,20 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def one_run(scenario: Scenario, tmp: Path) -> tuple[dict[str, float], dict[str, float], float]:
+def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
+            ) -> tuple[dict[str, float], dict[str, float], float]:
     base_plan = {"phones_per_table": scenario.phones, "dashboards": scenario.dashboards,
                  "start_stage": 0, "steps": scenario.steps}
     with plenary_server(tmp) as (proc, url, env):
         ev = create_event(env, url, scenario.tables)
         ours = drive(base_plan | ev | {"url": url}, proc, tmp)
+    pauses = gc_pauses(tmp / "server.log")
+    ours["gc_slow"] = len(pauses)
+    ours["gc_max_ms"] = max((ms for _, ms in pauses), default=0.0)
+    ours["gc_gen2_max_ms"] = max((ms for g, ms in pauses if g == 2), default=0.0)
+    ours["gc_young_max_ms"] = max((ms for g, ms in pauses if g < 2), default=0.0)
+    if not baseline:
+        return flatten(ours), {}, ours["shutdown_s"]
     with baseline_server() as (bproc, burl):
         plan = base_plan | {"url": burl, "organiser_token": "organiser",
                             "dashboard_token": "dashboard",
@@ -274,16 +335,22 @@ def main() -> None:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="seed")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
+    parser.add_argument("--profile", metavar="FILE", type=Path,
+                        help="record the server with py-spy (collapsed stacks) into FILE")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the bare python-socketio runs (quicker, no ratios)")
     args = parser.parse_args()
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
+    global PROFILE
+    PROFILE = args.profile
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs):
             run_dir = Path(tmp) / f"run{n}"
             run_dir.mkdir()
-            runs.append(one_run(scenario, run_dir))
+            runs.append(one_run(scenario, run_dir, baseline=not args.no_baseline))
             print(f"run {n + 1} done", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(runs, indent=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,19 +15,23 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import console_session
+from . import console_session, gcpolicy
 from .actions import Actions
 from .api import ConsoleApi
 from .config import Config
 from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
+from .live.guard import FrameGuard
 from .store import Database
 from .themes import http as themes_http
 from .themes.service import Themes
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
+
+#: Seconds uvicorn waits for open connections after SIGTERM before closing them.
+SHUTDOWN_GRACE_S = 3
 
 
 class Plenary:
@@ -50,9 +55,13 @@ class Plenary:
             if self.themes.unavailable:
                 log.info("themes off: %s", self.themes.unavailable)
             self.themes.start()
+            gcpolicy.apply()
+            gcpolicy.watch()
+            freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
             try:
                 yield
             finally:
+                freezer.cancel()
                 await self.themes.stop()
                 await self.db.close()
 
@@ -78,7 +87,8 @@ class Plenary:
         )
         # socketio.ASGIApp passes lifespan events through to the starlette app,
         # so the database opens and closes with the server.
-        self.asgi = socketio.ASGIApp(self.channel.sio, SecurityHeaders(http, config.public_url))
+        self.asgi = FrameGuard(socketio.ASGIApp(self.channel.sio,
+                                                SecurityHeaders(http, config.public_url)))
 
 
 def create_app(config: Config) -> Plenary:
@@ -95,7 +105,14 @@ def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # Forwarded headers only from proxies the deployment names: otherwise any
+        # client could choose the address its join attempts are counted under.
+        "proxy_headers": bool(app.config.trusted_proxies),
+        "forwarded_allow_ips": app.config.trusted_proxies or None,
         "lifespan": "on",
+        # SIGTERM with thousands of websockets open: stop accepting, give the
+        # connections a moment, then close the rest, so the process ends in
+        # seconds (every acknowledged change is already committed).
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_S,
     } | overrides
     return uvicorn.Config(app.asgi, **options)

@@ -51,6 +51,11 @@ def _add_db_options(p: argparse.ArgumentParser) -> None:
 
 def serve(cfg: config_mod.Config, banner: str | None = None) -> None:
     """Run the server until interrupted."""
+    # The server is never a socket.io client, yet importing python-socketio loads
+    # engine.io's aiohttp-based client: a quarter of the CPU of every restart,
+    # while every phone waits. engine.io imports aiohttp optionally; in the
+    # server's own process it is left out.
+    sys.modules.setdefault("aiohttp", None)  # type: ignore[arg-type]
     import uvicorn
 
     from .app import create_app, uvicorn_config

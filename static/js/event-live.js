@@ -67,7 +67,7 @@ export function connectEvent(opts) {
 
   const socket = globalThis.io({
     auth: opts.auth,
-    transports: ["websocket", "polling"],
+    transports: ["websocket"],
     tryAllTransports: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,
@@ -416,8 +416,12 @@ export function connectEvent(opts) {
     timer = setTimeout(reconnect, data.code === "too_many_attempts" ? (data.retry_after || 10) * 1000 : RETRY_MS);
   });
   socket.on("presence", (p) => {
-    if (!p || typeof p !== "object" || !p.table) return;
-    state.presence = { ...state.presence, [p.table]: p.count };
+    if (!p || typeof p !== "object") return;
+    // The console and dashboards get every changed table's count in one message.
+    const counts = p.tables && typeof p.tables === "object" ? p.tables
+      : p.table ? { [p.table]: p.count } : null;
+    if (!counts) return;
+    state.presence = { ...state.presence, ...counts };
     opts.onPresence?.(p, state);
   });
   socket.on("kicked", (msg) => stop({

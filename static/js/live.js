@@ -179,7 +179,7 @@ export function connectLive(opts) {
 
   const socket = globalThis.io({
     auth: opts.auth,
-    transports: ["websocket", "polling"],
+    transports: ["websocket"],
     tryAllTransports: true, // a proxy that blocks websockets still gets long-polling
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10000,
@@ -319,11 +319,14 @@ export function connectLive(opts) {
     sync();
   });
 
-  socket.on("change", (c) => {
+  const receive = (c) => {
     if (typeof c?.seq !== "number") return;
     if (syncing || !state.loaded) buffer.push(c);
     else handle(c);
-  });
+  };
+  socket.on("change", receive);
+  // A stage move reaches a table as one batch (reveal and move), in seq order.
+  socket.on("changes", (list) => { if (Array.isArray(list)) for (const c of list) receive(c); });
 
   socket.on("disconnect", (reason) => {
     conn++;

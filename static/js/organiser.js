@@ -253,7 +253,10 @@ function connect(token) {
       schedule();
     },
     onEvent: () => { renderHead(); renderControls(); followThemes(live.state.event); },
-    onPresence: (p) => { dirty.add(p.table); schedule(); },
+    onPresence: (p) => {
+      for (const id of p.tables ? Object.keys(p.tables) : [p.table]) dirty.add(id);
+      schedule();
+    },
     onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
   });
 }

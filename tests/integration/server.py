@@ -4,6 +4,7 @@ and real socket.io clients (msgpack) to talk to it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -100,6 +101,34 @@ def run_server(tmp: Path, **env: str) -> Iterator[RunningServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+class _Tracebacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or "Exception in ASGI application" in record.getMessage():
+            self.found.append(f"{record.name}: {record.getMessage()}")
+
+
+@contextmanager
+def server_logs() -> Iterator[list[str]]:
+    """The lines with a traceback that the server logs meanwhile, uvicorn's too.
+
+    uvicorn's loggers do not propagate to the root logger, and "Exception in ASGI
+    application" is logged there, so this listens on both.
+    """
+    handler = _Tracebacks()
+    loggers = [logging.getLogger(), logging.getLogger("uvicorn")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield handler.found
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 @dataclass

@@ -200,3 +200,18 @@ async def test_every_sync_answer_is_one_instant_while_others_write(processes):
         else:
             seqs = [c["seq"] for c in answer["changes"]]
             assert seqs == list(range(answer["since"] + 1, seq + 1)), (answer["since"], seq)
+
+
+async def test_twelve_concurrent_first_joins_against_a_table_of_five(processes, monkeypatch):
+    from plenary.actions import joining
+
+    monkeypatch.setattr(joining, "MAX_PARTICIPANTS_PER_TABLE", 5)
+    _, (table,) = await live_event(processes[0])
+    joined, refused = await settle([
+        processes[i % 3].authenticate(ParticipantAuth(
+            join_code=table["join_code"], participant_key=secrets.token_bytes(16)))
+        for i in range(12)])
+    assert len(joined) == 5
+    assert [r.code for r in refused] == ["table_full"] * 7
+    count = await read(processes[0].db, lambda conn: q.count_participants_locked(conn, table["id"]))
+    assert count == 5

@@ -612,7 +612,7 @@ async def test_cli_writes_a_named_file_and_refuses_plainly(scenario, tmp_path, m
 
 def mount_export_routes(server) -> None:
     """Put the export route into the running server's app, unless web.py already has it."""
-    app = server.app.asgi.other_asgi_app.app  # socket.io's ASGIApp -> SecurityHeaders -> Starlette
+    app = server.app.asgi.app.other_asgi_app.app  # FrameGuard -> ASGIApp -> headers -> Starlette
     paths = {getattr(r, "path", None) for r in app.router.routes}
     routes = export_http.routes(server.app.db, server.config.secret())
     if routes[0].path not in paths:

@@ -66,9 +66,13 @@ class Actions:
         self._secret = secret
         self.writes = write_path(db)
 
-    async def authenticate(self, auth: ParticipantAuth | StaffAuth) -> Session:
-        """Check a connection's credentials and return its session (or Unauthenticated)."""
-        return await joining.authenticate(self.db, self._secret, auth)
+    async def authenticate(self, auth: ParticipantAuth | StaffAuth, *,
+                           admit: joining.Admit | None = None) -> Session:
+        """Check a connection's credentials and return its session (or Unauthenticated).
+
+        ``admit`` is awaited before a new participant is created (it may refuse).
+        """
+        return await joining.authenticate(self.db, self._secret, auth, admit)
 
     async def sync(self, session: Session, req: SyncRequest) -> dict[str, Any]:
         """Bring a client up to date: the changes since ``req.since``, or a snapshot."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -14,15 +16,28 @@ from ..store import queries as q
 from .common import Row, Session, credential_of
 from .transaction import read, write_path
 
+#: Awaited before a new participant is created; raises to refuse (the join rate).
+Admit = Callable[[], Awaitable[None]]
 
-async def authenticate(db: Database, secret: bytes, auth: ParticipantAuth | StaffAuth) -> Session:
-    """Check a connection's credentials and return its session (or Unauthenticated)."""
+#: A table seats about ten; a hundred leaves room for everyone's second and
+#: third device and stops a script from filling the database with identities.
+MAX_PARTICIPANTS_PER_TABLE = 100
+
+
+async def authenticate(db: Database, secret: bytes, auth: ParticipantAuth | StaffAuth,
+                       admit: Admit | None = None) -> Session:
+    """Check a connection's credentials and return its session (or Unauthenticated).
+
+    ``admit`` is awaited before a new participant is created (it may refuse).
+    """
     if isinstance(auth, StaffAuth):
         return await read(db, _staff, secret, auth)
     code = normalise_join_code(auth.join_code)
     key_hash = hash_key(auth.participant_key)
     name = clean_name(auth.name)
     table, known = await read(db, _find, code, key_hash)
+    if known is None and admit is not None:
+        await admit()
     if known is None or known["display_name"] != name:
         known = await _save_participant(db, table["id"], key_hash, name)
     return Session(Actor(Role.PARTICIPANT, table["event_id"], table_id=table["id"],
@@ -74,6 +89,9 @@ async def _save_participant(db: Database, table_id: str, key_hash: str, name: st
 def _upsert_participant(conn: Connection, table_id: str, key_hash: str, name: str | None) -> Row:
     known = q.participant_by_key(conn, table_id, key_hash)
     if known is None:
+        if q.count_participants_locked(conn, table_id) >= MAX_PARTICIPANTS_PER_TABLE:
+            raise Conflict("This table is full. Please join another table, or ask a "
+                           "facilitator.", code="table_full")
         known = {"id": new_id(), "table_id": table_id, "key_hash": key_hash,
                  "display_name": name}
         q.insert_participant(conn, **known)

@@ -65,7 +65,7 @@ def post_note(conn: Connection, session: Session, p: NotePost) -> Outcome:
         "private": private, "updated_ms": None, "starred": False, "hidden": False,
         "group_id": None, "late": late, "deleted_ms": None, "merged_into": None,
     }
-    q.insert_note(conn, **row)
+    q.insert_full_note(conn, row)
     note = note_out(row, votes=0)
     change = q.insert_change(conn, table.id, row["created_seq"], "note.added", {"note": note},
                              private_to=actor.participant_id if private else None)

@@ -19,6 +19,15 @@ from .template import StepKind
 #: viewer's sequence numbers gap-free without telling them what changed.
 PRIVATE = "private"
 
+#: Every kind of change a table's log holds. docs/protocol.md lists each (a test
+#: checks both ways) and the store refuses to log any other.
+CHANGE_TYPES = frozenset({
+    "note.added", "note.edited", "note.deleted", "notes.revealed", "note.starred",
+    "note.hidden", "note.shown", "note.merged", "note.grouped", "group.saved",
+    "group.deleted", "vote.added", "vote.removed", "votes.revealed", "summary.changed",
+    "table.ready", "table.locked", "step.changed", "stage.changed", "event.status",
+})
+
 
 @dataclass(frozen=True, slots=True)
 class Viewer:

@@ -11,6 +11,7 @@ format downloaded over HTTP: see :mod:`plenary.export.http`).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import IO, BinaryIO
 from ..domain.errors import InvalidPayload
 from ..store import Database
 from ..store.records import EventInfo, EventReader, reading
-from . import csvfmt, docx, html, jsonfmt, markdown, xlsx
+from . import csvfmt, html, jsonfmt, markdown
 from ._text import slug
 
 #: Bytes per piece sent on; also how much text is gathered before it is sent.
@@ -43,15 +44,23 @@ class Format:
     write: FileWrite | None = None
 
 
+def _lazy_write(module: str) -> FileWrite:
+    """The writer of ``module``, imported on first use: python-docx and openpyxl take
+    a third of a second to import, which every restart of the server would wait for."""
+    async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:
+        await importlib.import_module(f"{__name__}.{module}").write(reader, exported_ms, out)
+    return write
+
+
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-           "the report, for Word", write=docx.write),
+           "the report, for Word", write=_lazy_write("docx")),
     Format("html", "text/html; charset=utf-8", "the report as a printable web page",
            text=html.render),
     Format("md", "text/markdown; charset=utf-8", "the report as Markdown",
            text=markdown.render),
     Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "notes, summaries and per-table counts, for Excel", write=xlsx.write),
+           "notes, summaries and per-table counts, for Excel", write=_lazy_write("xlsx")),
     Format("csv", "text/csv; charset=utf-8", "one row per note, for any spreadsheet",
            text=csvfmt.render),
     Format("json", "application/json", "the complete record (plenary import reads it)",

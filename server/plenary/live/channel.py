@@ -21,8 +21,10 @@ import socketio
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
+from .. import gcpolicy
 from ..actions import Actions, Outcome, Session
 from ..domain.board import Viewer, view_change
+from ..domain.credentials import normalise_join_code
 from ..domain.errors import DomainError, RateLimited, Unauthenticated
 from ..domain.payloads import (
     BoardLock,
@@ -53,8 +55,12 @@ from ..domain.payloads import (
 from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
-from .limits import FailureLimiter, TokenBucket
+from .fanout import FanoutManager
+from .guard import GuardedServer, Refusal, hang_up
+from .joins import JoinLimiter
+from .limits import MemoryWindowStore, TokenBucket, WindowStore
 from .packet import Packet
+from .presence import LocalPresence, Presence, PresenceBatcher
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +80,22 @@ BUCKET_RATE = 5.0
 ABUSE_REFUSALS = 100
 ABUSE_REFILL = 2.0
 
-#: Wrong join codes from one address: 10 a minute, then wait. Codes have ~39
-#: bits, so this makes guessing one hopeless while forgiving fat fingers.
-JOIN_FAILURES_ALLOWED = 10
-JOIN_FAILURE_WINDOW_S = 60.0
+#: Packets no Plenary client sends (undecodable, reserved event names, extra
+#: arguments): each is answered and counted; past this many on one connection
+#: the client is not ours, and is disconnected. One log line per connection.
+BAD_PACKETS_ALLOWED = 20
+
+#: A graceful shutdown waits this long for open requests before closing them,
+#: so a stuck client can never keep a restart waiting.
+SHUTDOWN_TIMEOUT_S = 5
 
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
 DASHBOARD_FLUSH_S = 0.25
+
+#: Presence is broadcast at most this often per event: when everyone scans the
+#: QR code in the same minute, each table's screens hear twice a second, not per join.
+PRESENCE_FLUSH_S = 0.5
 
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
@@ -92,6 +106,20 @@ SERVER_ERROR = {
     "code": "server_error",
     "message": "Something went wrong on the server, and this was not saved. Please try again.",
 }
+BAD_PACKET = {
+    "code": "bad_packet",
+    "message": "The server could not read what this page sent. Reload the page.",
+}
+BAD_EVENT = {
+    "code": "bad_event",
+    "message": "The server refused a malformed request. Reload the page.",
+}
+PAYLOAD_REFUSED = {
+    "code": "invalid_payload",
+    "message": "The server refused a request with values it cannot take. Reload the page.",
+}
+_REFUSALS = {"bad_packet": BAD_PACKET, "bad_event": BAD_EVENT,
+             "invalid_payload": PAYLOAD_REFUSED}
 STORAGE_FULL = {
     "code": "storage_full",
     "message": "The server's disk is full, so this was NOT saved. It is kept on your "
@@ -110,6 +138,7 @@ class Connection:
         default_factory=lambda: TokenBucket(BUCKET_CAPACITY, BUCKET_RATE))
     refusals: TokenBucket = field(
         default_factory=lambda: TokenBucket(ABUSE_REFUSALS, ABUSE_REFILL))
+    bad_packets: int = 0
     kicked: bool = False
 
 
@@ -148,19 +177,33 @@ _PUBLIC_VIEWER = Viewer(Role.PARTICIPANT)
 
 
 def client_address(environ: dict[str, Any]) -> str:
-    """The client's address, as the ASGI server reports it."""
-    return str(environ.get("REMOTE_ADDR") or "unknown")
+    """The client's address: the ASGI scope's peer (engine.io's REMOTE_ADDR is a constant).
+
+    Behind a reverse proxy uvicorn puts the forwarded address there, but only for
+    proxies listed in PLENARY_TRUSTED_PROXIES (see ``app.uvicorn_config``).
+    """
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "unknown"
 
 
 class Channel:
     """The socket.io server and its handlers, over one :class:`~plenary.actions.Actions`."""
 
-    def __init__(self, actions: Actions, *, client_manager: Any = None) -> None:
+    def __init__(self, actions: Actions, *, client_manager: Any = None,
+                 join_store: WindowStore | None = None,
+                 presence: Presence | None = None) -> None:
         self.actions = actions
-        self.sio = socketio.AsyncServer(
+        self.presence: Presence = presence or LocalPresence()
+        self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
+        self._thaw = gcpolicy.Thaw()
+        self.sio = GuardedServer(
             async_mode="asgi",
             serializer=Packet,
-            client_manager=client_manager,
+            client_manager=client_manager or FanoutManager(),
+            on_refused=self._refused,
+            # Every page opens a websocket; long polling would only add a
+            # second way in (and requests a shutdown has to wait for).
+            transports=["websocket"],
             max_http_buffer_size=MAX_PACKET_BYTES,
             ping_interval=PING_INTERVAL_S,
             ping_timeout=PING_TIMEOUT_S,
@@ -170,7 +213,9 @@ class Channel:
         self.connections: dict[str, Connection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
-        self.join_failures = FailureLimiter(JOIN_FAILURES_ALLOWED, JOIN_FAILURE_WINDOW_S)
+        self.joins = JoinLimiter(join_store or MemoryWindowStore())
+        self.storage_full = False
+        self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
         # Broadcasts leave in commit order: the write path hands each committed
         # outcome over before answering its caller, and one task sends them.
         self._outbox: deque[tuple[Outcome, asyncio.Future[None]]] = deque()
@@ -204,6 +249,8 @@ class Channel:
             "stage.prev": (StageMove, partial(_move_stage, actions, -1)),
             "event.status": (StatusChange, actions.change_status),
         }
+        #: The payload model of every client event (the fuzz test reads it too).
+        self.models = {name: model for name, (model, _) in handlers.items()}
         for name, (model, fn) in handlers.items():
             self.sio.on(name, self._handler(name, model, fn))
         self.sio.on("*", self._unknown)
@@ -212,17 +259,17 @@ class Channel:
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address = client_address(environ)
-        wait = self.join_failures.retry_after(address)
-        if wait > 0:
-            raise socketio.exceptions.ConnectionRefusedError(
-                f"Too many wrong join codes. Wait {int(wait) + 1} seconds and try again.",
-                {"code": "too_many_attempts", "retry_after": int(wait) + 1},
-            )
         try:
-            session = await self.actions.authenticate(_parse_auth(auth))
+            credentials = _parse_auth(auth)
+            try:
+                session = await self.actions.authenticate(
+                    credentials, admit=partial(self.joins.admit_participant, address))
+            except DomainError as exc:
+                if exc.code == "bad_join_code" and isinstance(credentials, ParticipantAuth):
+                    await self.joins.wrong_code(address,
+                                                normalise_join_code(credentials.join_code))
+                raise
         except DomainError as exc:
-            if exc.code == "bad_join_code":
-                self.join_failures.fail(address)
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.as_dict()) from None
         except Exception:
             log.exception("connect failed")
@@ -231,33 +278,31 @@ class Channel:
         self.connections[sid] = Connection(session)
         for room in _rooms(session):
             await self.sio.enter_room(sid, room)
-        if session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(session.actor.event_id, session.actor.table_id)
+        actor = session.actor
+        if actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.arrive(actor.table_id, actor.participant_id, session.name)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         conn = self.connections.pop(sid, None)
-        if conn is not None and conn.session.actor.role is Role.PARTICIPANT:
-            await self._presence_changed(conn.session.actor.event_id, conn.session.actor.table_id)
+        self._thaw.connection_closed(len(self.connections))
+        actor = conn.session.actor if conn is not None else None
+        if actor is not None and actor.role is Role.PARTICIPANT:
+            assert actor.table_id is not None and actor.participant_id is not None
+            await self.presence.leave(actor.table_id, actor.participant_id)
+            self._presence_batch.changed(actor.event_id, actor.table_id)
 
-    # --- presence: who is connected (this process's view; a cache) --------------
+    # --- presence: who is connected (counted in live.presence, sent in batches) --
 
-    def presence(self, table_id: str) -> dict[str, Any]:
-        """Who is connected at a table now: a count and the names given."""
-        people: dict[str, str | None] = {}
-        for conn in self.connections.values():
-            actor = conn.session.actor
-            if actor.role is Role.PARTICIPANT and actor.table_id == table_id:
-                people[actor.participant_id or ""] = conn.session.name
-        names = sorted(n for n in people.values() if n)
-        return {"table": table_id, "count": len(people), "names": names,
-                "anonymous": sum(1 for n in people.values() if not n)}
-
-    async def _presence_changed(self, event_id: str, table_id: str | None) -> None:
-        if table_id is None:
-            return
-        await self.sio.emit("presence", self.presence(table_id),
-                            to=[facilitator_room(table_id), organiser_room(event_id),
-                                dashboard_room(event_id)])
+    async def _send_presence(self, event_id: str, table_ids: set[str]) -> None:
+        # Each facilitator hears their table's names; the console and dashboards one
+        # message with every changed table's count.
+        for table_id in table_ids:
+            await self.sio.emit("presence", await self.presence.of(table_id),
+                                to=facilitator_room(table_id))
+        await self.sio.emit("presence", {"tables": await self.presence.counts(table_ids)},
+                            to=[organiser_room(event_id), dashboard_room(event_id)])
 
     # --- events --------------------------------------------------------------
 
@@ -276,12 +321,16 @@ class Channel:
                     await self._cut_off(sid, exc)
                 return _error(exc.as_dict())
             except OperationalError as exc:
-                log.exception("database error in %s", name)
-                return _error(STORAGE_FULL if "full" in str(exc.orig).lower() else SERVER_ERROR)
+                if "full" not in str(exc.orig).lower():
+                    log.exception("database error in %s", name)
+                    return _error(SERVER_ERROR)
+                self._storage_state(full=True)
+                return _error(STORAGE_FULL)
             except Exception:
                 log.exception("error in %s", name)
                 return _error(SERVER_ERROR)
             if isinstance(result, Outcome):
+                self._storage_state(full=False)
                 # Committed and queued to broadcast: the change goes out before its
                 # ack, so a client never holds an ack for a change it has not seen.
                 sent = self._sending.get(id(result))
@@ -289,25 +338,82 @@ class Channel:
                     await sent
                 return {"ok": True, **result.ack}
             if name == "sync":
-                result = self._with_presence(conn.session, result)
+                result = await self._with_presence(conn.session, result)
             return {"ok": True, **result}
 
         return handle
+
+    def _storage_state(self, *, full: bool) -> None:
+        # A full disk refuses every write until someone frees space: say so
+        # once when it starts and once when it ends, not once per refusal
+        # (those log lines would need the disk that is full).
+        if full and not self.storage_full:
+            log.error("the database's disk is full: writes are refused with storage_full "
+                      "until space is freed")
+        elif not full and self.storage_full:
+            log.warning("the database accepts writes again")
+        self.storage_full = full
 
     async def _too_fast(self, sid: str, conn: Connection) -> dict[str, Any]:
         error = RateLimited("You are sending too fast; wait a moment and try again.")
         if not conn.kicked and not conn.refusals.take():
             log.warning("disconnecting %s: refused for speed %d times", sid, ABUSE_REFUSALS)
-            conn.kicked = True
-            await self.sio.emit("kicked", {"code": "abuse", "message":
-                                "Disconnected for sending far too fast. Reload the page to "
-                                "continue."}, to=sid)
-            await self.sio.disconnect(sid)
+            await self._kick(sid, conn, code="abuse", message="Disconnected for sending "
+                             "far too fast. Reload the page to continue.")
         return _error(error.as_dict())
 
+    async def _kick(self, sid: str, conn: Connection, *, code: str, message: str) -> None:
+        conn.kicked = True
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        await self.sio.emit("kicked", {"code": code, "message": message}, to=sid)
+        await self.sio.disconnect(sid)
+        if eio_sid is not None:  # what it sends next would reach no one: hang up
+            await self._hang_up(eio_sid)
+
+    async def _hang_up(self, eio_sid: str) -> None:
+        # Packets already in flight on this transport are dropped silently.
+        self._hung_up[eio_sid] = None
+        while len(self._hung_up) > 10_000:
+            self._hung_up.pop(next(iter(self._hung_up)))
+        environ = self.sio.environ.get(eio_sid)
+        await self.sio.eio.disconnect(eio_sid)
+        if environ is not None:
+            hang_up(environ)
+
     async def _unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+        conn = self.connections.get(sid)
+        if conn is not None and not conn.bucket.take():
+            return await self._too_fast(sid, conn)
         return _error({"code": "unknown_event",
                        "message": f"The server has no event called {event[:40]!r}."})
+
+    async def _refused(self, eio_sid: str, refusal: Refusal) -> None:
+        """Answer (and count) a packet the guard did not dispatch."""
+        if eio_sid in self._hung_up:
+            return
+        sid = self.sio.manager.sid_from_eio_sid(eio_sid, "/")
+        conn = self.connections.get(sid) if sid else None
+        if conn is None:
+            # Before joining there is no one to answer: not a Plenary client.
+            log.warning("closing a connection that sent %s before joining", refusal.reason)
+            await self._hang_up(eio_sid)
+            return
+        conn.bad_packets += 1
+        if conn.bad_packets == 1:
+            log.warning("%s sent a packet the server refuses (%s); further ones are "
+                        "counted, not logged", sid, refusal.reason)
+        if conn.kicked:
+            return
+        if conn.bad_packets > BAD_PACKETS_ALLOWED:
+            await self._kick(sid, conn, code="bad_packet", message="Disconnected for "
+                             "sending data the server cannot read. Reload the page to continue.")
+            return
+        answer = _error(_REFUSALS[refusal.code]) if conn.bucket.take() \
+            else await self._too_fast(sid, conn)
+        if refusal.packet_id is not None:
+            await self.sio.answer(eio_sid, refusal.packet_id, answer)
+        elif refusal.code == "bad_packet":
+            await self.sio.emit("refused", answer["error"], to=sid)
 
     async def revoke(self, role: Role, scope_id: str) -> None:
         """Cut off every connection that used a credential just replaced.
@@ -342,13 +448,13 @@ class Channel:
     async def _flush_dashboards(self, event_id: str, changes: list[dict[str, Any]]) -> None:
         await self.sio.emit("changes", changes, to=dashboard_room(event_id))
 
-    def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
+    async def _with_presence(self, session: Session, result: dict[str, Any]) -> dict[str, Any]:
         actor = session.actor
         if actor.role is Role.FACILITATOR and actor.table_id is not None:
-            return result | {"presence": self.presence(actor.table_id)}
+            return result | {"presence": await self.presence.of(actor.table_id)}
         if actor.table_id is None and "tables" in result:
-            return result | {"presence": {t["id"]: self.presence(t["id"])["count"]
-                                          for t in result["tables"]}}
+            ids = [t["id"] for t in result["tables"]]
+            return result | {"presence": await self.presence.counts(ids)}
         return result
 
     def _committed(self, result: Any) -> None:
@@ -375,30 +481,53 @@ class Channel:
             self._publisher = None
 
     async def publish(self, outcome: Outcome) -> None:
-        """Send committed changes to everyone who may see them, in their form for each."""
+        """Send committed changes to everyone who may see them, in their form for each.
+
+        An outcome with many public changes (a stage move: one or two per table)
+        goes out as one ``changes`` message per screen: each table's to its room,
+        all of them to the organiser, instead of one message per change.
+        """
         event_id = outcome.event_id
-        for change in outcome.broadcasts():
-            table_id = change["table"]
-            private_to = change.pop("private_to")
-            if private_to is None:
-                await self.sio.emit("change", change, to=[
-                    table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
-                self.dashboards.add(event_id, change)
-                continue
-            # The full change to its author and the staff; to everyone else the
-            # same sequence number with the content left out.
-            own = participant_room(private_to)
-            await self.sio.emit("change", change, to=[
-                own, facilitator_room(table_id), organiser_room(event_id)])
-            placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
-            author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
-            await self.sio.emit("change", placeholder, to=table_room(table_id),
-                                skip_sid=author_sids)
-            self.dashboards.add(event_id, placeholder)
+        changes = outcome.broadcasts()
+        if len(changes) > 1 and all(c["private_to"] is None for c in changes):
+            await self._publish_batch(event_id, changes)
+        else:
+            for change in changes:
+                await self._publish_one(event_id, change)
         if outcome.event is not None:
             await self.sio.emit("event.updated",
                                 {"event": outcome.event, "server_time": now_ms()},
                                 to=event_room(event_id))
+
+    async def _publish_one(self, event_id: str, change: dict[str, Any]) -> None:
+        table_id = change["table"]
+        private_to = change.pop("private_to")
+        if private_to is None:
+            await self.sio.emit("change", change, to=[
+                table_room(table_id), facilitator_room(table_id), organiser_room(event_id)])
+            self.dashboards.add(event_id, change)
+            return
+        # The full change to its author and the staff; to everyone else the
+        # same sequence number with the content left out.
+        own = participant_room(private_to)
+        await self.sio.emit("change", change, to=[
+            own, facilitator_room(table_id), organiser_room(event_id)])
+        placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
+        author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+        await self.sio.emit("change", placeholder, to=table_room(table_id),
+                            skip_sid=author_sids)
+        self.dashboards.add(event_id, placeholder)
+
+    async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]]) -> None:
+        by_table: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            del change["private_to"]
+            by_table.setdefault(change["table"], []).append(change)
+            self.dashboards.add(event_id, change)
+        for table_id, batch in by_table.items():
+            await self.sio.emit("changes", batch,
+                                to=[table_room(table_id), facilitator_room(table_id)])
+        await self.sio.emit("changes", changes, to=organiser_room(event_id))
 
 
 #: The room of everyone who holds one credential, by the role it is for.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Clock = Callable[[], float]
 
@@ -38,38 +39,60 @@ class TokenBucket:
         return False
 
 
-class FailureLimiter:
-    """Slow down repeated failures (wrong join codes) from one address.
+class WindowStore(Protocol):
+    """Recent attempts, by key, over a sliding window: the join limiter's memory.
 
-    After ``limit`` failures within ``window`` seconds, further attempts from
-    that address are refused until the oldest failure leaves the window.
+    A key holds *distinct members* (a join code guessed, an attempt's id), each
+    with the time it was last seen. This process keeps them in memory
+    (:class:`MemoryWindowStore`); several processes share one store (Redis).
     """
 
-    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
+    async def add(self, key: str, member: str, window: float) -> None:
+        """Record ``member`` under ``key`` now; entries older than ``window`` may go."""
+
+    async def ages(self, key: str, window: float) -> list[float]:
+        """Seconds since each member of ``key`` was seen, within ``window``, oldest first."""
+
+
+class MemoryWindowStore:
+    """A :class:`WindowStore` in this process's memory, bounded under a scan."""
+
+    #: Keys kept at most; the oldest key is dropped first (a scan from many
+    #: addresses costs memory, never correctness for anyone else).
+    MAX_KEYS = 20_000
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
         self.clock = clock
-        self._failures: dict[str, list[float]] = {}
+        self._keys: dict[str, dict[str, float]] = {}
 
-    def _recent(self, key: str) -> list[float]:
-        cutoff = self.clock() - self.window
-        recent = [t for t in self._failures.get(key, ()) if t > cutoff]
-        if recent:
-            self._failures[key] = recent
+    def _recent(self, key: str, window: float) -> dict[str, float]:
+        cutoff = self.clock() - window
+        members = {m: t for m, t in self._keys.get(key, {}).items() if t > cutoff}
+        if members:
+            self._keys[key] = members
         else:
-            self._failures.pop(key, None)
-        return recent
+            self._keys.pop(key, None)
+        return members
 
-    def retry_after(self, key: str) -> float:
-        """Seconds until ``key`` may try again (0 if it may now)."""
-        recent = self._recent(key)
-        if len(recent) < self.limit:
-            return 0.0
-        return max(0.0, recent[-self.limit] + self.window - self.clock())
+    async def add(self, key: str, member: str, window: float) -> None:
+        """Record ``member`` under ``key`` now."""
+        members = self._recent(key, window)
+        members.pop(member, None)  # re-inserted last: dicts keep insertion order
+        members[member] = self.clock()
+        self._keys.pop(key, None)
+        self._keys[key] = members
+        while len(self._keys) > self.MAX_KEYS:
+            self._keys.pop(next(iter(self._keys)))
 
-    def fail(self, key: str) -> None:
-        """Record a failure for ``key``."""
-        self._recent(key)
-        self._failures.setdefault(key, []).append(self.clock())
-        if len(self._failures) > 10_000:  # bound memory under a scan from many addresses
-            self._failures.pop(next(iter(self._failures)))
+    async def ages(self, key: str, window: float) -> list[float]:
+        """Seconds since each member of ``key`` was seen, oldest first."""
+        now = self.clock()
+        return sorted((now - t for t in self._recent(key, window).values()), reverse=True)
+
+
+def retry_after(ages: list[float], limit: int, window: float) -> float:
+    """Seconds until fewer than ``limit`` of these entries are inside ``window`` (0: now)."""
+    if len(ages) < limit:
+        return 0.0
+    # The entry that must expire is the limit-th newest; ages are oldest first.
+    return max(0.0, window - ages[len(ages) - limit])

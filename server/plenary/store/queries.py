@@ -15,6 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..domain.board import CHANGE_TYPES
 from .schema import (
     board_tables,
     changes,
@@ -44,26 +45,52 @@ def now_ms() -> int:
 Lock = Literal["update", "share"] | None
 
 
-def _locked(stmt: sa.Select[Any], lock: Lock) -> sa.Select[Any]:
-    if lock == "update":
-        return stmt.with_for_update(key_share=True)
-    if lock == "share":
-        return stmt.with_for_update(read=True)
-    return stmt
+# The hot paths (a post, a vote, a join, a table's snapshot) run prebuilt
+# statements with bound parameters: building one per call and computing its
+# cache key was most of SQLAlchemy's cost per statement. The rest build theirs
+# as they go.
+
+def _by_id(table: sa.Table) -> dict[Lock, sa.Select[Any]]:
+    stmt = sa.select(table).where(table.c.id == sa.bindparam("id"))
+    return {None: stmt, "update": stmt.with_for_update(key_share=True),
+            "share": stmt.with_for_update(read=True)}
+
+
+_EVENT = _by_id(events)
+_TABLE = _by_id(board_tables)
+_NOTE = sa.select(notes).where(notes.c.id == sa.bindparam("id"))
+_VOTE = sa.select(votes).where(votes.c.id == sa.bindparam("id"))
+_TOPIC = sa.select(topics).where(topics.c.id == sa.bindparam("id"))
+_TABLE_BY_CODE = sa.select(board_tables).where(board_tables.c.join_code == sa.bindparam("code"))
+_PARTICIPANT_BY_KEY = sa.select(participants).where(
+    participants.c.table_id == sa.bindparam("table_id"),
+    participants.c.key_hash == sa.bindparam("key_hash"))
+_NEXT_SEQ = (sa.update(board_tables).where(board_tables.c.id == sa.bindparam("table"))
+             .values(seq=board_tables.c.seq + 1).returning(board_tables.c.seq))
+_INSERT_NOTE = sa.insert(notes)
+_INSERT_CHANGE = sa.insert(changes)
+_INSERT_VOTE = sa.insert(votes)
+_INSERT_PARTICIPANT = sa.insert(participants)
+_VOTES_OF = sa.select(sa.func.count()).select_from(votes).where(
+    votes.c.participant_id == sa.bindparam("participant_id"),
+    votes.c.stage_index == sa.bindparam("stage_index"))
+_VOTES_ON = sa.select(sa.func.count()).select_from(votes).where(
+    votes.c.note_id == sa.bindparam("note_id"))
+
+
+def _first(conn: Connection, stmt: sa.Executable, **params: Any) -> Row | None:
+    row = conn.execute(stmt, params).mappings().first()
+    return dict(row) if row else None
 
 
 def event_row(conn: Connection, event_id: str, *, lock: Lock = None) -> Row | None:
     """The event's row, or None; ``lock`` holds it until the transaction ends."""
-    stmt = _locked(sa.select(events).where(events.c.id == event_id), lock)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _EVENT[lock], id=event_id)
 
 
 def table_row(conn: Connection, table_id: str, *, lock: Lock = None) -> Row | None:
     """The table's row, or None; ``lock`` holds it until the transaction ends."""
-    stmt = _locked(sa.select(board_tables).where(board_tables.c.id == table_id), lock)
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _TABLE[lock], id=table_id)
 
 
 def lock_tables_of_event(conn: Connection, event_id: str) -> None:
@@ -74,9 +101,7 @@ def lock_tables_of_event(conn: Connection, event_id: str) -> None:
 
 def table_by_join_code(conn: Connection, code: str) -> Row | None:
     """The table a join code opens, or None."""
-    stmt = sa.select(board_tables).where(board_tables.c.join_code == code)
-    row = (conn.execute(stmt)).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _TABLE_BY_CODE, code=code)
 
 
 def tables_of_event(conn: Connection, event_id: str) -> list[Row]:
@@ -95,8 +120,7 @@ def topic_of(conn: Connection, topic_id: int | None) -> Row | None:
     """A topic's row, or None."""
     if topic_id is None:
         return None
-    row = (conn.execute(sa.select(topics).where(topics.c.id == topic_id))).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _TOPIC, id=topic_id)
 
 
 def list_events(conn: Connection) -> list[Row]:
@@ -175,13 +199,14 @@ def next_seq(conn: Connection, table_id: str) -> int:
     row lock the UPDATE takes (PostgreSQL), no two changes can get the same
     number, and a rolled-back transaction gives its number back, so none is skipped.
     """
-    result = conn.execute(
-        sa.update(board_tables)
-        .where(board_tables.c.id == table_id)
-        .values(seq=board_tables.c.seq + 1)
-        .returning(board_tables.c.seq)
-    )
-    return int(result.scalar_one())
+    return int(conn.execute(_NEXT_SEQ, {"table": table_id}).scalar_one())
+
+
+def _known_kind(kind: str) -> None:
+    # Clients ignore kinds they do not know, so a misspelt kind would be lost
+    # silently on every screen; refuse it before it is logged.
+    if kind not in CHANGE_TYPES:
+        raise ValueError(f"{kind!r} is not one of domain.board.CHANGE_TYPES")
 
 
 def insert_change(
@@ -189,9 +214,10 @@ def insert_change(
     private_to: str | None = None,
 ) -> Row:
     """Log a change under a number taken with :func:`next_seq`."""
+    _known_kind(kind)
     change = {"table_id": table_id, "seq": seq, "kind": kind, "data": data,
               "created_ms": now_ms(), "private_to": private_to}
-    conn.execute(sa.insert(changes).values(**change))
+    conn.execute(_INSERT_CHANGE, [change])
     return change
 
 
@@ -210,6 +236,7 @@ def append_event_change(
     """The same change logged on every table of an event (a lockstep move), each under
     its own next number: one UPDATE ... RETURNING and one multi-row INSERT, so that
     moving 500 tables costs two statements, not a thousand."""
+    _known_kind(kind)
     result = conn.execute(
         sa.update(board_tables)
         .where(board_tables.c.event_id == event_id)
@@ -253,16 +280,22 @@ def position_changes(conn: Connection, table_id: str) -> list[Row]:
 
 def participant_by_key(conn: Connection, table_id: str, key_hash: str) -> Row | None:
     """The participant at this table holding this rejoin key, or None."""
-    stmt = sa.select(participants).where(
-        participants.c.table_id == table_id, participants.c.key_hash == key_hash
-    )
-    row = (conn.execute(stmt)).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _PARTICIPANT_BY_KEY, table_id=table_id, key_hash=key_hash)
+
+
+def count_participants_locked(conn: Connection, table_id: str) -> int:
+    """How many participants a table has, holding its row so a concurrent join waits."""
+    # Two phones joining at once cannot both see room for one more.
+    table_row(conn, table_id, lock="update")
+    stmt = sa.select(sa.func.count()).select_from(participants).where(
+        participants.c.table_id == table_id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def insert_participant(conn: Connection, **values: Any) -> None:
     """Insert a participant row."""
-    conn.execute(sa.insert(participants).values(created_ms=now_ms(), **values))
+    conn.execute(_INSERT_PARTICIPANT, [{"display_name": None, **values,
+                                        "created_ms": now_ms()}])
 
 
 def rename_participant(conn: Connection, participant_id: str, name: str | None) -> None:
@@ -276,13 +309,17 @@ def rename_participant(conn: Connection, participant_id: str, name: str | None) 
 
 def note_row(conn: Connection, note_id: str) -> Row | None:
     """A note's row, or None."""
-    row = (conn.execute(sa.select(notes).where(notes.c.id == note_id))).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _NOTE, id=note_id)
 
 
 def insert_note(conn: Connection, **values: Any) -> None:
     """Insert a note row."""
     conn.execute(sa.insert(notes).values(**values))
+
+
+def insert_full_note(conn: Connection, row: Row) -> None:
+    """Insert a note row that names every column (the hot path: a prebuilt statement)."""
+    conn.execute(_INSERT_NOTE, [row])
 
 
 def notes_of_table(conn: Connection, table_id: str) -> list[Row]:
@@ -346,15 +383,13 @@ def vote_counts(conn: Connection, table_id: str) -> dict[str, int]:
 
 def count_votes_of(conn: Connection, participant_id: str, stage_index: int) -> int:
     """How many dots a participant has placed in one stage (one indexed count)."""
-    stmt = sa.select(sa.func.count()).select_from(votes).where(
-        votes.c.participant_id == participant_id, votes.c.stage_index == stage_index)
-    return int(conn.execute(stmt).scalar_one())
+    params = {"participant_id": participant_id, "stage_index": stage_index}
+    return int(conn.execute(_VOTES_OF, params).scalar_one())
 
 
 def count_votes_on(conn: Connection, note_id: str) -> int:
     """How many dots one note has (one indexed count)."""
-    stmt = sa.select(sa.func.count()).select_from(votes).where(votes.c.note_id == note_id)
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(_VOTES_ON, {"note_id": note_id}).scalar_one())
 
 
 def votes_of(conn: Connection, participant_id: str, stage_index: int) -> list[Row]:
@@ -366,13 +401,12 @@ def votes_of(conn: Connection, participant_id: str, stage_index: int) -> list[Ro
 
 def vote_row(conn: Connection, vote_id: str) -> Row | None:
     """A vote's row, or None."""
-    row = (conn.execute(sa.select(votes).where(votes.c.id == vote_id))).mappings().first()
-    return dict(row) if row else None
+    return _first(conn, _VOTE, id=vote_id)
 
 
 def insert_vote(conn: Connection, **values: Any) -> None:
     """Insert a vote."""
-    conn.execute(sa.insert(votes).values(created_ms=now_ms(), **values))
+    conn.execute(_INSERT_VOTE, [{**values, "created_ms": now_ms()}])
 
 
 def delete_vote(conn: Connection, vote_id: str) -> None:

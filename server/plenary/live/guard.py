@@ -1,0 +1,213 @@
+"""What reaches the handlers: only well-formed Socket.IO packets of the kinds Plenary uses.
+
+python-socketio dispatches whatever a client sends: an event *named* ``connect``
+re-runs the connect handler, a name that is not a string or an event with extra
+arguments raises inside the library, an undecodable frame logs two tracebacks.
+Every inbound packet is checked here first (:func:`check_packet`, plain Python);
+what fails is handed to the channel as a :class:`Refusal` and never dispatched.
+
+Frames that are not Engine.IO at all (an empty text frame, text that does not
+start with a packet type) crash python-engineio's websocket loop; the ASGI
+wrapper :class:`FrameGuard` closes such a socket before they get there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from socketio import packet as sio_packet
+
+log = logging.getLogger(__name__)
+
+#: Event names the server or the client library use for themselves, and the
+#: catch-all: no client may send them.
+RESERVED_EVENTS = frozenset({
+    "connect", "disconnect", "connect_error", "disconnecting",
+    "newListener", "removeListener", "message", "*",
+})
+#: Longer than any real event name; keeps names in logs and errors short.
+MAX_EVENT_NAME = 64
+#: No payload is deeper than a list inside a map inside the event's map; 32 is
+#: generous and stops a payload from being expensive to walk or to validate.
+MAX_PAYLOAD_DEPTH = 32
+#: The columns the values end up in are signed 64-bit (SQLite, PostgreSQL bigint).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: Acknowledgement ids are counters the client library keeps; beyond 2**32 is not one.
+MAX_ACK_ID = 2**32
+
+#: Packet types a Plenary client sends. ACK (the server never asks a client for
+#: one), CONNECT_ERROR and the binary types (the msgpack parser never uses them)
+#: are refused.
+_ACCEPTED_TYPES = (sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a packet was not dispatched: ``code`` is one of the documented error codes."""
+
+    code: str  # "bad_packet", "bad_event" or "invalid_payload"
+    reason: str  # for the log: short, never the client's data
+    packet_id: int | None = None  # the ack id, when the packet had a usable one
+
+
+def check_packet(pkt: Any) -> Refusal | None:
+    """The refusal for a decoded packet (``None`` when it failed to decode), or None if fine."""
+    if pkt is None:
+        return Refusal("bad_packet", "not a Socket.IO msgpack packet")
+    if type(pkt.packet_type) is not int or pkt.packet_type not in _ACCEPTED_TYPES:
+        return Refusal("bad_packet", f"packet type {pkt.packet_type!r:.20} not accepted")
+    if pkt.namespace is not None and not isinstance(pkt.namespace, str):
+        return Refusal("bad_packet", "namespace is not a string")
+    ack_id = pkt.id
+    if ack_id is not None and (type(ack_id) is not int or not 0 <= ack_id < MAX_ACK_ID):
+        return Refusal("bad_packet", "acknowledgement id is not a counter")
+    if pkt.packet_type != sio_packet.EVENT:
+        return None
+    data = pkt.data
+    if not isinstance(data, list) or not data:
+        return Refusal("bad_event", "event without a name", ack_id)
+    name = data[0]
+    if not isinstance(name, str) or not name or len(name) > MAX_EVENT_NAME:
+        return Refusal("bad_event", "event name is not a short string", ack_id)
+    if name in RESERVED_EVENTS:
+        return Refusal("bad_event", f"reserved event name {name!r}", ack_id)
+    if len(data) > 2:
+        return Refusal("bad_event", f"{name}: {len(data) - 1} arguments", ack_id)
+    if len(data) == 2:
+        problem = payload_problem(data[1])
+        if problem is not None:
+            return Refusal("invalid_payload", f"{name}: {problem}", ack_id)
+    return None
+
+
+def payload_problem(value: Any) -> str | None:
+    """What makes a decoded payload unacceptable before any model sees it, or None."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return "a number is too large"
+        elif isinstance(item, dict | list):
+            if depth >= MAX_PAYLOAD_DEPTH:
+                return "nested too deeply"
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+OnRefused = Callable[[str, Refusal], Awaitable[None]]
+
+
+class GuardedServer(socketio.AsyncServer):
+    """python-socketio's server, dispatching only packets that pass :func:`check_packet`."""
+
+    def __init__(self, *args: Any, on_refused: OnRefused, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_refused = on_refused
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        # Replaces the library's dispatcher (same branches, python-socketio 5.x)
+        # so that nothing unchecked reaches it; binary attachments never occur
+        # because their packet types are refused.
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception:  # msgpack and the packet class raise many kinds; all mean "bad"
+            pkt = None
+        refusal = check_packet(pkt)
+        if refusal is not None:
+            await self._on_refused(eio_sid, refusal)
+        elif pkt.packet_type == sio_packet.CONNECT:
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif pkt.packet_type == sio_packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        else:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+
+    async def answer(self, eio_sid: str, packet_id: int, data: Any) -> None:
+        """Acknowledge packet ``packet_id`` with ``data`` (for packets never dispatched)."""
+        await self._send_packet(eio_sid, self.packet_class(
+            sio_packet.ACK, namespace="/", id=packet_id, data=[data]))
+
+
+#: Engine.IO v4 packet types are the digits 0-6; a text frame starts with one.
+_ENGINEIO_TYPES = frozenset("0123456")
+_ENGINEIO_CLOSE = "1"
+
+
+def is_engineio_text(text: str) -> bool:
+    """Whether a websocket text frame can be an Engine.IO packet."""
+    return bool(text) and text[0] in _ENGINEIO_TYPES
+
+
+_HANG_UP = "plenary.hang_up"
+_DISCONNECT = {"type": "websocket.disconnect", "code": 1002}
+
+
+def hang_up(environ: dict[str, Any]) -> None:
+    """Close the websocket behind an engine.io ``environ`` now, whatever the client does.
+
+    engine.io's own close sends a CLOSE packet and waits for the client to hang
+    up, which a hostile client never does; this ends the connection from our side.
+    """
+    event = (environ.get("asgi.scope") or {}).get(_HANG_UP)
+    if event is not None:
+        event.set()
+
+
+class FrameGuard:
+    """ASGI wrapper: a websocket text frame that is not Engine.IO closes that socket,
+    and :func:`hang_up` can close any websocket from the server's side."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        hung_up = asyncio.Event()
+        scope = scope | {_HANG_UP: hung_up}
+        hang_up_wait = asyncio.ensure_future(hung_up.wait())
+        closed_by_client: list[bool] = []
+
+        async def next_message() -> dict[str, Any]:
+            if hung_up.is_set():
+                return _DISCONNECT
+            incoming = asyncio.ensure_future(receive())
+            await asyncio.wait((incoming, hang_up_wait), return_when=asyncio.FIRST_COMPLETED)
+            if not incoming.done():
+                incoming.cancel()
+                return _DISCONNECT
+            return incoming.result()
+
+        async def checked_receive() -> dict[str, Any]:
+            if closed_by_client:
+                return _DISCONNECT
+            message = await next_message()
+            text = message.get("text")
+            if text and text[0] == _ENGINEIO_CLOSE:
+                # engine.io forgets the session but keeps reading the socket
+                # until a ping timeout: end the connection with the session.
+                closed_by_client.append(True)
+            if message["type"] == "websocket.receive" and text is not None \
+                    and not is_engineio_text(text):
+                # Hand the app a disconnect: engine.io then closes the socket
+                # itself, exactly as when the client hangs up.
+                client = scope.get("client") or ("unknown",)
+                log.warning("closing a websocket from %s: a text frame that is not Engine.IO",
+                            client[0])
+                return _DISCONNECT
+            return message
+
+        try:
+            await self.app(scope, checked_receive, send)
+        finally:
+            hang_up_wait.cancel()
