@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from ..actions.common import Outcome
 from ..actions.transaction import read, write_path
@@ -46,6 +47,8 @@ NOTE_CHANGES = frozenset({"note.added", "note.edited", "note.deleted", "note.hid
                           "note.shown", "note.merged", "notes.revealed", "stage.changed"})
 #: Notes embedded per model call: batching halves the CPU per note.
 EMBED_BATCH = 32
+#: After a database error (a full disk), themes wait this long before trying again.
+RETRY_S = 5.0
 #: Themes shown per category, and quotes per theme, in the room's view.
 TOP_THEMES = 8
 
@@ -124,6 +127,12 @@ class Themes:
                 await self._step()
             except asyncio.CancelledError:
                 raise
+            except OperationalError as exc:
+                # A full disk or a busy database: the live channel reports it to people;
+                # themes wait and try again (the notes are still there, unembedded).
+                log.warning("themes paused for %.0f s: %s", RETRY_S,
+                            str(exc.orig).splitlines()[0] if exc.orig else exc)
+                await asyncio.sleep(RETRY_S)
             except Exception:  # one bad refresh must not stop themes for good
                 log.exception("themes refresh failed")
                 await asyncio.sleep(1.0)
