@@ -48,7 +48,9 @@ async def sync(sid: str, data: Any = None) -> dict[str, Any]:
 
 @sio.on("note.post")
 async def post(sid: str, data: Any = None) -> dict[str, Any]:
-    code = tables[sid]
+    code = tables.get(sid)
+    if code is None:  # a post racing its client's disconnect
+        return {"ok": False, "error": {"code": "unauthenticated", "message": "gone"}}
     seqs[code] += 1
     change = {"table": code, "seq": seqs[code], "type": "note.added",
               "data": {"note": {"id": data["id"], "text": data["text"]}},

@@ -55,6 +55,8 @@ SCENARIOS = {
     "seed": Scenario(8, 9, 1, [{"rate": 100, "seconds": 30}, {"moves": 3}]),
     "conference": Scenario(500, 10, 20, [{"rate": 100, "seconds": 60}, {"moves": 3},
                                          {"rate": 500, "seconds": 10}]),
+    # Issue 12: 10,000 phones at 200 notes/s, on one process and then on two.
+    "scaleout": Scenario(1000, 10, 20, [{"rate": 200, "seconds": 60}, {"moves": 3}]),
 }
 
 #: Issue 11's targets: (what, limit, lower is better).
@@ -206,25 +208,33 @@ def create_event(env: dict[str, str], url: str, tables: int) -> dict[str, Any]:
             "dashboard_token": info["dashboard_url"].split("#")[1]}
 
 
-def drive(plan: dict[str, Any], server: Any, tmp: Path) -> dict[str, Any]:
-    """Run the load generator; sample the server at each phase boundary; at the end,
-    with every client still connected, stop the server and time its exit."""
-    pid = server.pid
+def drive(plan: dict[str, Any], server: Any,
+          tmp: Path, loadgen_core: int | None = 1) -> dict[str, Any]:
+    """Run the load generator; sample the server (every process of it) at each phase
+    boundary; at the end, with every client still connected, stop the server and time
+    its exit."""
+    servers = server if isinstance(server, list) else [server]
+
+    def sample() -> tuple[float, int]:
+        stats = [proc_stats(s.pid) for s in servers]
+        return sum(c for c, _ in stats), sum(r for _, r in stats)
+
     plan = plan | {"hold": True}
     path = tmp / f"plan-{time.monotonic_ns()}.json"
     path.write_text(json.dumps(plan))
-    _, rss0 = proc_stats(pid)
+    _, rss0 = sample()
     marks: dict[str, tuple[float, float, int]] = {}
-    proc = subprocess.Popen([*pinned(1), "node", str(LOAD / "loadgen.mjs"), str(path)],
+    pin = pinned(loadgen_core) if loadgen_core is not None else []
+    proc = subprocess.Popen([*pin, "node", str(LOAD / "loadgen.mjs"), str(path)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     result: dict[str, Any] = {}
     for line in proc.stdout:
         msg = json.loads(line)
-        cpu, rss = proc_stats(pid)
+        cpu, rss = sample()
         if "result" in msg:
             result = msg["result"]
-            result["shutdown_s"] = stop(server)
+            result["shutdown_s"] = max(stop(s) for s in servers)
             assert proc.stdin is not None
             proc.stdin.close()
         elif msg.get("phase") == "connected":
@@ -296,12 +306,71 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
     ours["gc_young_max_ms"] = max((ms for g, ms in pauses if g < 2), default=0.0)
     if not baseline:
         return flatten(ours), {}, ours["shutdown_s"]
-    with baseline_server() as (bproc, burl):
-        plan = base_plan | {"url": burl, "organiser_token": "organiser",
-                            "dashboard_token": "dashboard",
-                            "tables": [{"join_code": f"T{i}"} for i in range(scenario.tables)]}
-        theirs = drive(plan, bproc, tmp)
-    return flatten(ours), flatten(theirs), ours["shutdown_s"]
+    try:
+        with baseline_server() as (bproc, burl):
+            plan = base_plan | {"url": burl, "organiser_token": "organiser",
+                                "dashboard_token": "dashboard",
+                                "tables": [{"join_code": f"T{i}"}
+                                           for i in range(scenario.tables)]}
+            theirs = flatten(drive(plan, bproc, tmp))
+    except RuntimeError as exc:  # reported, and this run has no baseline figures
+        print(f"baseline run failed: {exc}", flush=True)
+        theirs = {}
+    return flatten(ours), theirs, ours["shutdown_s"]
+
+
+@contextmanager
+def plenary_cluster(tmp: Path, processes: int
+                    ) -> Iterator[tuple[list[subprocess.Popen[bytes]], str, dict[str, str]]]:
+    """``processes`` Plenary servers on a fresh PostgreSQL database behind nginx
+    (deploy/nginx/plenary.conf), with Redis between them when there are two or more."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT))
+    from tests.integration.cluster import run_cluster
+    from tests.integration.services import REDIS, nginx_binary, postgres_database, redis_prefix
+
+    loop = asyncio.new_event_loop()
+    db_cm, redis_cm = postgres_database(), redis_prefix()
+    db_url = loop.run_until_complete(db_cm.__aenter__())
+    prefix = loop.run_until_complete(redis_cm.__aenter__())
+    try:
+        with run_cluster(tmp, nginx=nginx_binary(), database_url=db_url,
+                         redis_url=REDIS if processes > 1 else None, redis_prefix=prefix,
+                         processes=processes) as cluster:
+            procs = [p.popen for p in cluster.processes if p.popen is not None]
+            yield procs, cluster.url, cluster.processes[0].env
+    finally:
+        loop.run_until_complete(redis_cm.__aexit__(None, None, None))
+        loop.run_until_complete(db_cm.__aexit__(None, None, None))
+        loop.close()
+
+
+def scaleout_run(scenario: Scenario, tmp: Path, processes: int) -> dict[str, float]:
+    """One run of ``scenario`` on ``processes`` processes (PostgreSQL, nginx; Redis if > 1).
+    Nothing is pinned: the processes, nginx, PostgreSQL, Redis and the load generator
+    share the machine's cores as they would on one host."""
+    base_plan = {"phones_per_table": scenario.phones, "dashboards": scenario.dashboards,
+                 "start_stage": 0, "steps": scenario.steps}
+    with plenary_cluster(tmp, processes) as (procs, url, env):
+        ev = create_event(env, url, scenario.tables)
+        # Through nginx every phone would share 127.0.0.1 and the join limit.
+        return flatten(drive(base_plan | ev | {"url": url, "spread_addresses": True}, procs,
+                             tmp, loadgen_core=None))
+
+
+def scaleout_report(one: list[dict[str, float]], two: list[dict[str, float]],
+                    processes: int) -> None:
+    print(f"\nmedians of {len(one)} run(s) each; shared machine, figures are noisy\n")
+    print(f"{'figure':24} {'1 process':>10} {f'{processes} proc.':>10} {'ratio':>8}")
+    for k in one[0]:
+        a = statistics.median(r[k] for r in one if k in r)
+        values = [r[k] for r in two if k in r]
+        if not values:
+            continue
+        b = statistics.median(values)
+        ratio = f"{b / a:8.2f}" if a else f"{'':8}"
+        print(f"{k:24} {_num(a)} {_num(b)} {ratio}")
 
 
 def report(runs: list[tuple[dict[str, float], dict[str, float], float]]) -> None:
@@ -339,12 +408,38 @@ def main() -> None:
                         help="record the server with py-spy (collapsed stacks) into FILE")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the bare python-socketio runs (quicker, no ratios)")
+    parser.add_argument("--tables", type=int, metavar="N",
+                        help="override the scenario's number of tables (10 phones each)")
+    parser.add_argument("--rate", type=int, metavar="N",
+                        help="override the notes per second of the scenario's first phase")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="compare 1 process with N behind nginx, both on PostgreSQL "
+                             "(N > 1: Redis between them) instead of with bare python-socketio")
     args = parser.parse_args()
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
     global PROFILE
     PROFILE = args.profile
+    if args.tables or args.rate:
+        steps = [dict(st) for st in scenario.steps]
+        if args.rate:
+            steps[0]["rate"] = args.rate
+        scenario = Scenario(args.tables or scenario.tables, scenario.phones,
+                            scenario.dashboards, steps)
+    if args.processes > 1:
+        by_count: dict[int, list[dict[str, float]]] = {1: [], args.processes: []}
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in range(args.runs):
+                for count in by_count:  # alternate, so that the machine's noise is shared
+                    run_dir = Path(tmp) / f"run{n}-{count}"
+                    run_dir.mkdir()
+                    by_count[count].append(scaleout_run(scenario, run_dir, count))
+                    print(f"run {n + 1}, {count} process(es) done", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(by_count, indent=1))
+        scaleout_report(by_count[1], by_count[args.processes], args.processes)
+        return
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs):
@@ -352,8 +447,8 @@ def main() -> None:
             run_dir.mkdir()
             runs.append(one_run(scenario, run_dir, baseline=not args.no_baseline))
             print(f"run {n + 1} done", flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(runs, indent=1))
+            if args.json:  # after every run, so a failure later loses nothing
+                Path(args.json).write_text(json.dumps(runs, indent=1))
     report(runs)
 
 

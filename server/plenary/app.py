@@ -23,6 +23,8 @@ from .export import http as export_http
 from .links import Links
 from .live.channel import Channel
 from .live.guard import FrameGuard
+from .live.pubsub import RedisManager, redis_options
+from .live.redis_state import RedisPresence, RedisWindowStore
 from .store import Database
 from .themes import http as themes_http
 from .themes.service import Themes
@@ -38,10 +40,16 @@ class Plenary:
     """One running Plenary: its database, its actions, its live channel and its ASGI app."""
 
     def __init__(self, config: Config) -> None:
+        config.check()
         self.config = config
         self.db = Database(config.database_url)
         self.actions = Actions(self.db, config.secret())
-        self.channel = Channel(self.actions)
+        self.redis: Any = None
+        self.shared_presence: RedisPresence | None = None
+        if config.redis_url:
+            self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
+        else:
+            self.channel = Channel(self.actions)
         self.themes = Themes(self.db, interval_s=config.themes_interval,
                              model_path=config.themes_model)
         # Every committed change: posted, edited, revealed or hidden notes are
@@ -58,11 +66,17 @@ class Plenary:
             gcpolicy.apply()
             gcpolicy.watch()
             freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
+            if self.shared_presence is not None:
+                self.shared_presence.start()
             try:
                 yield
             finally:
                 freezer.cancel()
                 await self.themes.stop()
+                if self.shared_presence is not None:
+                    await self.shared_presence.stop()
+                if self.redis is not None:
+                    await self.redis.aclose()
                 await self.db.close()
 
         secret = config.secret()
@@ -91,28 +105,61 @@ class Plenary:
                                                 SecurityHeaders(http, config.public_url)))
 
 
+    def _shared_channel(self, url: str, prefix: str) -> Channel:
+        # Several processes: broadcasts through one Redis channel; presence and
+        # join limits in Redis, presence keyed by each process's id (the
+        # manager's host id).
+        from redis import asyncio as aioredis
+
+        manager = RedisManager(url, channel=f"{prefix}:socketio")
+        self.redis = aioredis.Redis.from_url(url, **redis_options())
+        presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
+        self.shared_presence = presence
+        channel = Channel(self.actions, client_manager=manager, presence=presence,
+                          join_store=RedisWindowStore(self.redis, prefix))
+        manager.on_resubscribed = channel.resync_everyone_here
+        log.info("sharing broadcasts, presence and join limits through Redis (prefix %r)",
+                 prefix)
+        return channel
+
+    async def _presence_elsewhere(self, table_ids: list[str]) -> None:
+        await self.channel.presence_changed_elsewhere(table_ids)
+
+
 def create_app(config: Config) -> Plenary:
     """Build the application for ``config``."""
     return Plenary(config)
 
 
+def from_environment() -> Any:
+    """The ASGI app from the environment: the factory each worker of ``--workers N`` calls."""
+    from . import config as config_mod
+
+    return create_app(config_mod.load()).asgi
+
+
 def uvicorn_config(app: Plenary, **overrides: Any) -> uvicorn.Config:
     """How uvicorn serves Plenary (``plenary serve`` and the tests use the same)."""
+    return uvicorn.Config(app.asgi, **uvicorn_options(app.config, **overrides))
+
+
+def uvicorn_options(config: Config, **overrides: Any) -> dict[str, Any]:
+    """uvicorn's settings for ``config`` (one process, or each of several workers)."""
     options: dict[str, Any] = {
-        "host": app.config.host,
-        "port": app.config.port,
-        "log_level": app.config.log_level,
+        "host": config.host,
+        "port": config.port,
+        "log_level": config.log_level,
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
         # Forwarded headers only from proxies the deployment names: otherwise any
         # client could choose the address its join attempts are counted under.
-        "proxy_headers": bool(app.config.trusted_proxies),
-        "forwarded_allow_ips": app.config.trusted_proxies or None,
+        "proxy_headers": bool(config.trusted_proxies),
+        "forwarded_allow_ips": config.trusted_proxies or None,
         "lifespan": "on",
         # SIGTERM with thousands of websockets open: stop accepting, give the
         # connections a moment, then close the rest, so the process ends in
         # seconds (every acknowledged change is already committed).
         "timeout_graceful_shutdown": SHUTDOWN_GRACE_S,
     } | overrides
-    return uvicorn.Config(app.asgi, **options)
+    return options

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,18 +28,26 @@ DEMO_TITLE = "Plenary demo: growing social-enterprise and co-operative models"
 DEMO_TABLES = 8
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "PLENARY_HOST": getattr(args, "host", None),
+        "PORT": getattr(args, "port", None),
+        "DATABASE_URL": getattr(args, "database", None),
+        "PLENARY_PUBLIC_URL": getattr(args, "public_url", None),
+        "PLENARY_WORKERS": getattr(args, "workers", None),
+    }
+
+
 def _config(args: argparse.Namespace) -> config_mod.Config:
-    return config_mod.load(
-        PLENARY_HOST=getattr(args, "host", None),
-        PORT=getattr(args, "port", None),
-        DATABASE_URL=getattr(args, "database", None),
-        PLENARY_PUBLIC_URL=getattr(args, "public_url", None),
-    )
+    return config_mod.load(**_overrides(args))
 
 
 def _add_server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="address to listen on (env PLENARY_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (env PORT, default 8000)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="server processes on this port (env PLENARY_WORKERS, default 1; "
+                        "more needs REDIS_URL and PLENARY_SECRET_KEY)")
     _add_db_options(p)
 
 
@@ -49,8 +58,9 @@ def _add_db_options(p: argparse.ArgumentParser) -> None:
                    help="base of printed links (env PLENARY_PUBLIC_URL)")
 
 
-def serve(cfg: config_mod.Config, banner: str | None = None) -> None:
-    """Run the server until interrupted."""
+def serve(cfg: config_mod.Config, banner: str | None = None,
+          overrides: dict[str, Any] | None = None) -> None:
+    """Run the server until interrupted: one process, or ``cfg.workers`` sharing one port."""
     # The server is never a socket.io client, yet importing python-socketio loads
     # engine.io's aiohttp-based client: a quarter of the CPU of every restart,
     # while every phone waits. engine.io imports aiohttp optionally; in the
@@ -58,8 +68,18 @@ def serve(cfg: config_mod.Config, banner: str | None = None) -> None:
     sys.modules.setdefault("aiohttp", None)  # type: ignore[arg-type]
     import uvicorn
 
-    from .app import create_app, uvicorn_config
+    from .app import create_app, uvicorn_config, uvicorn_options
 
+    cfg.check()
+    if cfg.workers > 1:
+        # uvicorn starts each worker afresh: it reads the settings from the
+        # environment, so the command line's go there first.
+        os.environ.update({k: str(v) for k, v in (overrides or {}).items() if v is not None})
+        if banner:
+            print(banner, flush=True)
+        uvicorn.run("plenary.app:from_environment", factory=True, workers=cfg.workers,
+                    **uvicorn_options(cfg))
+        return
     server = uvicorn.Server(uvicorn_config(create_app(cfg)))
     if banner:
         print(banner, flush=True)
@@ -132,20 +152,23 @@ async def _migrate(cfg: config_mod.Config) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     cfg = _config(args)
+    cfg.check()  # before cfg.secret(), which would make a key file of its own
     admin = Links(cfg.public_url, cfg.secret()).admin()
-    serve(cfg, banner=f"Plenary on {cfg.public_url}  (database: {_db_label(cfg)})\n"
-                      f"  Admin console (create events): {admin}")
+    workers = f", {cfg.workers} processes" if cfg.workers > 1 else ""
+    serve(cfg, banner=f"Plenary on {cfg.public_url}  (database: {_db_label(cfg)}{workers})\n"
+                      f"  Admin console (create events): {admin}", overrides=_overrides(args))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     cfg = _config(args)
+    cfg.check()
     info = asyncio.run(_ensure_demo(cfg))
     hint = ""
     if cfg.host in ("127.0.0.1", "localhost"):
         hint = ("  Phones on the venue wifi? Restart with --host 0.0.0.0 --public-url "
                 "http://<this laptop's address>:" + str(cfg.port) + "\n")
-    serve(cfg, banner=_print_links(info) + hint)
+    serve(cfg, banner=_print_links(info) + hint, overrides=_overrides(args))
     return 0
 
 

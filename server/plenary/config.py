@@ -58,7 +58,17 @@ SETTINGS = [
             "are believed, comma-separated (IPs or networks, e.g. 127.0.0.1 for nginx on the "
             "same machine). Unset: the headers are ignored and the peer's own address is the "
             "client's, so no client can pick the address its join attempts are counted under."),
+    Setting("REDIS_URL", "",
+            "Redis for several server processes (redis://host:6379/0): broadcasts, presence "
+            "and join limits are shared through it. Unset: one process, all in memory."),
+    Setting("PLENARY_REDIS_PREFIX", "plenary",
+            "Name of the socket.io channel and prefix of every Redis key, so that several "
+            "deployments (or test runs) can share one Redis."),
+    Setting("PLENARY_WORKERS", "1",
+            "Server processes `plenary serve` starts on one port (--workers). More than one "
+            "needs REDIS_URL and PLENARY_SECRET_KEY."),
 ]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,29 @@ class Config:
     themes_interval: float = 30.0
     themes_model: str | None = None
     trusted_proxies: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "plenary"
+    workers: int = 1
+
+    @property
+    def shared(self) -> bool:
+        """True when this process is one of several (they share Redis)."""
+        return bool(self.redis_url) or self.workers > 1
+
+    def check(self) -> None:
+        """Refuse what would break with several processes (raises :class:`ConfigError`)."""
+        if self.workers > 1 and not self.redis_url:
+            raise ConfigError(
+                "Several worker processes need REDIS_URL: without it a note posted on one "
+                "process never reaches the phones connected to another.")
+        if self.shared and not (self.secret_key or self.secret_file.exists()):
+            # Each process would create its own key file (or race to), and every
+            # link one process printed would be refused by the others.
+            raise ConfigError(
+                "Several server processes must share one secret: set PLENARY_SECRET_KEY "
+                "(the same value on every process), or PLENARY_SECRET_FILE to a file that "
+                "exists already. Make one with: python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))'")
 
     def secret(self) -> bytes:
         """The server's secret key (at least 32 bytes), created on first use if kept in a file."""
@@ -175,4 +208,18 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         themes_interval=max(float(env.get("PLENARY_THEMES_INTERVAL") or 30), 0.0),
         themes_model=env.get("PLENARY_THEMES_MODEL") or None,
         trusted_proxies=env.get("PLENARY_TRUSTED_PROXIES", "").strip(),
+        redis_url=env.get("REDIS_URL") or None,
+        redis_prefix=env.get("PLENARY_REDIS_PREFIX") or "plenary",
+        workers=_positive_int(env, "PLENARY_WORKERS", 1),
     )
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more, not {value}.")
+    return value

@@ -20,8 +20,8 @@ from .wire import change_out, event_out, group_out, note_out, table_out
 #: a few hundred changes, one snapshot is smaller and quicker to apply.
 REPLAY_LIMIT = 500
 
-#: Latest notes per table in the dashboard's snapshot.
-DASHBOARD_RECENT_NOTES = 3
+#: Latest notes per table in the dashboard's snapshot: enough to fill a projector's tile.
+DASHBOARD_RECENT_NOTES = 8
 
 
 def viewer_of(actor: Actor) -> Viewer:
@@ -80,6 +80,7 @@ def event_snapshot(conn: Connection, actor: Actor) -> dict[str, Any] | None:
     state = event_state(event)
     tables = q.tables_of_event(conn, event_id)
     counts = q.note_counts(conn, event_id)
+    hidden = q.note_counts(conn, event_id, hidden=True)
     votes = q.vote_totals(conn, event_id)
     activity = q.last_activity(conn, event_id)
     recent = q.recent_notes(conn, event_id, per_table=DASHBOARD_RECENT_NOTES)
@@ -92,6 +93,8 @@ def event_snapshot(conn: Connection, actor: Actor) -> dict[str, Any] | None:
         out_tables.append(table_out(t, topic) | {
             "notes": {str(k): n for k, n in sorted(counts.get(t["id"], {}).items())},
             "votes": {str(k): n for k, n in sorted(votes.get(t["id"], {}).items())},
+            # The record's other notes: the closing screen's total counts every note.
+            "hidden_notes": {str(k): n for k, n in sorted(hidden.get(t["id"], {}).items())},
             "last_activity": activity.get(t["id"]),
             "facilitator_name": t["facilitator_name"],
         })

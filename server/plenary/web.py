@@ -73,6 +73,11 @@ def routes(static_dir: Path, db: Database) -> list[Route | Mount]:
 
         return serve
 
+    async def service_worker(request: Request) -> Response:
+        # From the root, so that its scope covers /j/<code>; revalidated like the pages.
+        return FileResponse(static_dir / "sw.js", media_type="text/javascript",
+                            headers={"cache-control": "no-cache"})
+
     async def healthz(request: Request) -> Response:
         try:
             await db.ping()
@@ -88,6 +93,7 @@ def routes(static_dir: Path, db: Database) -> list[Route | Mount]:
         Route("/organiser", page("organiser")),
         Route("/console", page("organiser")),
         Route("/dashboard", page("dashboard")),
+        Route("/sw.js", service_worker),
         Route("/healthz", healthz),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]

@@ -1,7 +1,8 @@
 // The console's set-up view for one event: details, topics (with CSV import), tables
 // (topic, facilitator, new codes and links), the links to print and share, and Start.
 // Everything goes through the JSON API (console-api.js); each answer is the whole set-up.
-import { $, h, plural, say } from "./live.js";
+import { $, h, say } from "./dom.js";
+import { plural } from "./rules.js";
 import { api } from "./console-api.js";
 
 let setup = null;

@@ -2,19 +2,33 @@
 // 1280x720. Large type, no scrolling, nothing only on hover. Tiles are laid out from the
 // size of the screen: the type shrinks to a readable minimum first, then the tables are
 // shown a page at a time (by topic), turning every few seconds. Nothing is ever cut off.
-import { $, h, plural, say } from "./live.js";
-import { connectEvent, mmss, topicKey } from "./event-live.js";
+//
+// The overview is state, changed only by reduceOverview (overview-state.js); this page
+// only draws it, and draws every part of it from the state (the message, the timer, the
+// spotlight and the locks too), so a screen opened late shows what one open all day does.
+import { $, linkToken, h, say } from "./dom.js";
+import { mmss, plural, topicKey } from "./rules.js";
+import { watchEvent } from "./event-view.js";
+import { recordTotal } from "./overview-state.js";
 import * as themesView from "./themes-view.js";
 
-const token = location.hash.slice(1);
+const token = linkToken("dashboard"); // read once: the link's key never stays on screen
 const PAGE_MS = 12000; // how long each page of tables stays up
 const TILE_W = 12.5; // em: the least a tile needs (number, note count, step and its bar)
 const TILE_H = 5.9;
 const BLOCK_W = 22; // em: a topic's block is at least this wide, so its heading can be read
 const TOPIC_H = 2.8; // em: two lines of topic when the tile carries its topic itself
 const MIN_VH = 0.016; // the smallest type: 1.6% of the screen's height (17 px at 1080, 12 px at 720)
-const MAX_VH = 0.03;
+const MAX_VH = 0.026; // larger tile type only takes room from the notes
 const TICKER_NOTES = 4;
+const NOTE_VH = 0.0225; // notes' least type: 24 px at 1080 lines (dashboard.css .idea-text)
+// Room for notes under a tile's essentials, in lines of notes: a tile that cannot show one
+// at a readable size is no use from the back of the hall, so the tables go on more pages.
+const ROOM_SOME = 3;
+const ROOM_LOTS = 6;
+
+/** A note's line height in px when the tile type is f px. */
+const noteLine = (f) => 1.25 * Math.max(f, NOTE_VH * innerHeight);
 
 let live = null;
 let pages = []; // [{groups: [{key, title, part, parts, tables: [ids]}], f, plan}]
@@ -34,10 +48,25 @@ function fatal(message) {
 }
 
 if (token) {
-  live = connectEvent({
+  live = watchEvent({
     auth: { token },
-    onSnapshot: () => { renderHead(); relayout(true); renderOverlays(); tickerDue = true; schedule(); },
-    onChange(c) {
+    onAction(state, a) {
+      if (a.type === "snapshot") {
+        renderHead(); renderMessage(); relayout(true); renderOverlays(); tick(); tickerDue = true; schedule();
+      } else if (a.type === "change") onChange(a.change);
+      else if (a.type === "event" && state.loaded) {
+        renderHead(); renderMessage(); renderOverlays(); tick();
+        for (const id of tiles.keys()) dirty.add(id); // a lock changes tiles
+        schedule();
+      }
+    },
+    onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
+  });
+} else {
+  fatal("This link is missing its key (the part after #). Open the full dashboard link again.");
+}
+
+function onChange(c) {
       // Every table's stage change arrives on its own: draw the head once, on the next frame.
       if (c.type === "stage.changed" || c.type === "event.status") headDue = true;
       if (c.type === "note.added" || c.type === "notes.revealed" || c.type === "note.deleted"
@@ -45,12 +74,6 @@ if (token) {
       dirty.add(c.table);
       if (!$("spotlight").hidden) spotDue = true;
       schedule();
-    },
-    onEvent: () => { renderHead(); renderMessage(); renderOverlays(); tick(); },
-    onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
-  });
-} else {
-  fatal("This link is missing its key (the part after #). Open the full dashboard link again.");
 }
 
 let spotDue = false;
@@ -72,7 +95,7 @@ function schedule() {
     }
     for (const id of dirty) {
       const tile = tiles.get(id);
-      if (tile) fillTile(live.state.tables.get(id), tile, true);
+      if (tile) fillTile(live.state.tables[id], tile, true);
     }
     if (dirty.size) updateGroupHeads();
     dirty.clear();
@@ -129,7 +152,7 @@ setInterval(tick, 250);
 /** Tables grouped by topic, topics in their order, tables by number. */
 function topicGroups() {
   const groups = new Map();
-  const sorted = [...live.state.tables.values()].sort((a, b) => a.number - b.number);
+  const sorted = live.tables().sort((a, b) => a.number - b.number);
   for (const t of sorted) {
     const key = topicKey(t);
     if (!groups.has(key)) groups.set(key, { key, title: t.topic?.title || "No topic", position: t.topic?.position, tables: [] });
@@ -143,11 +166,13 @@ function sizes(f, lines = 1) {
     head: Math.ceil(f * (0.55 + 1.45 * lines)) };
 }
 
-/** Lines a topic's heading needs in a block bw px wide (at most 2; then it is clamped). */
+/** Lines a topic's heading needs in a block bw px wide (at most 2; then it is clamped).
+ *  Counted generously (wide letters, the count beside it): a heading given one line that
+ *  needs two is cut mid-phrase, one given two that needs one only costs a little room. */
 function headLines(titles, bw, f) {
   const longest = Math.max(...titles.map((t) => t.length));
-  const perLine = Math.max(1, (bw - 9 * f) / (0.6 * 1.2 * f));
-  return longest > perLine ? 2 : 1;
+  const perLine = Math.max(1, (bw - 11 * f) / (0.62 * 1.2 * f));
+  return longest > perLine * 0.85 ? 2 : 1;
 }
 
 /**
@@ -158,7 +183,7 @@ function headLines(titles, bw, f) {
 function fit(counts, f, W, H, flat, titles = [], extra = 0) {
   const { gap, groupGap } = sizes(f);
   const minW = TILE_W * f;
-  const minH = (flat ? TILE_H + TOPIC_H : TILE_H) * f + extra * f;
+  const minH = (flat ? TILE_H + TOPIC_H : TILE_H) * f + extra * noteLine(f);
   const G = counts.length;
   const kmax = Math.max(...counts);
   let best = null;
@@ -185,12 +210,13 @@ function fit(counts, f, W, H, flat, titles = [], extra = 0) {
 }
 
 /** The largest type (within limits) at which these groups fit, and its plan. */
-function bestFit(groups, W, H, flat, fMin, fMax) {
+function bestFit(groups, W, H, flat, fMin, fMax, least = 0) {
   const counts = groups.map((g) => g.tables.length);
   const titles = groups.map((g) => g.title);
   // Large type first, but not so large that a tile has no room left for the ideas:
-  // try with room for a few ideas, then for one, then for none.
-  for (const extra of [7, 3.5, 0]) {
+  // try with room for a few ideas, then for one (paginate() splits the tables when even
+  // that fails; none only on a screen too small for a single tile with a note).
+  for (const extra of [ROOM_LOTS, ROOM_SOME, 0].filter((x) => x >= least)) {
     const at = (f) => fit(counts, f, W, H, flat, titles, extra);
     if (!at(fMin)) continue;
     if (at(fMax)) return at(fMax);
@@ -215,7 +241,18 @@ function paginate() {
   const groups = topicGroups();
   if (!groups.length || W < 50 || H < 50) return [];
   const flat = groups.every((g) => g.tables.length === 1);
-  const one = bestFit(groups, W, H, flat, fMin, fMax);
+  // Room for notes on every tile is worth more pages, up to twice as many: past that (a
+  // conference of hundreds of tables) the pages would take minutes to come round again,
+  // and tiles show their counts and steps only.
+  const roomy = pagesFor(groups, W, H, flat, fMin, fMax, ROOM_SOME);
+  if (roomy.length <= 2) return roomy;
+  const bare = pagesFor(groups, W, H, flat, fMin, fMax, 0);
+  return roomy.length <= 2 * bare.length ? roomy : bare;
+}
+
+/** The pages that show these groups with at least `room` lines of notes in every tile. */
+function pagesFor(groups, W, H, flat, fMin, fMax, room) {
+  const one = bestFit(groups, W, H, flat, fMin, fMax, room);
   if (one) return [{ groups: groups.map((g) => ({ ...g, part: 1, parts: 1 })), plan: one }];
 
   // Too many to show at once: split big topics into parts that fit a screen, then fill
@@ -226,7 +263,7 @@ function paginate() {
     let hi = g.tables.length;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (fit([mid], fMin, W, H, flat, [g.title])) lo = mid; else hi = mid - 1;
+      if (fit([mid], fMin, W, H, flat, [g.title], room)) lo = mid; else hi = mid - 1;
     }
     const parts = Math.ceil(g.tables.length / lo);
     const per = Math.ceil(g.tables.length / parts);
@@ -238,13 +275,13 @@ function paginate() {
   let current = [];
   for (const c of chunks) {
     const trial = [...current, c];
-    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title))) {
+    if (current.length && !fit(trial.map((x) => x.tables.length), fMin, W, H, flat, trial.map((x) => x.title), room)) {
       out.push(current);
       current = [c];
     } else current = trial;
   }
   if (current.length) out.push(current);
-  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax) }));
+  return out.map((gs) => ({ groups: gs, plan: bestFit(gs, W, H, flat, fMin, fMax, room) || bestFit(gs, W, H, flat, fMin, fMax) }));
 }
 
 /** Work the pages out again (new tables, a resized window, a banner that came or went). */
@@ -252,7 +289,7 @@ function relayout(force) {
   if (!live?.state.loaded) return;
   const area = $("area");
   const key = [area.clientWidth, area.clientHeight, innerHeight,
-    ...[...live.state.tables.values()].map((t) => `${t.id}:${topicKey(t)}`)].join("|");
+    ...live.tables().map((t) => `${t.id}:${topicKey(t)}`)].join("|");
   if (!force && key === layoutKey) return;
   layoutKey = key;
   const firstTable = pages[pageIndex]?.groups[0]?.tables[0];
@@ -281,8 +318,8 @@ function showPage() {
   box.style.fontSize = `${p.f}px`;
   box.dataset.flat = p.flat ? "true" : "false";
   // How much a tile can show besides the essentials.
-  const roomy = (p.th / p.f) - (p.flat ? TILE_H + TOPIC_H : TILE_H);
-  box.dataset.room = roomy >= 5 ? "lots" : roomy >= 2.6 ? "some" : "none";
+  const roomy = (p.th - (p.flat ? TILE_H + TOPIC_H : TILE_H) * p.f) / noteLine(p.f);
+  box.dataset.room = roomy >= ROOM_LOTS ? "lots" : roomy >= ROOM_SOME - 0.01 ? "some" : "none";
   const blocks = page.groups.map((g, i) => {
     const col = i % p.bc;
     const row = Math.floor(i / p.bc);
@@ -299,7 +336,7 @@ function showPage() {
     }
     const list = h("ul", { class: "tiles", "aria-label": `Tables on ${g.title}` });
     g.tables.forEach((id, j) => {
-      const t = live.state.tables.get(id);
+      const t = live.state.tables[id];
       const tile = makeTile(t, p.flat);
       place(tile, (j % p.tc) * (p.tw + p.gap), p.hh + Math.floor(j / p.tc) * (p.th + p.gap), p.tw, p.th);
       tiles.set(id, tile);
@@ -309,7 +346,7 @@ function showPage() {
     return block;
   });
   box.replaceChildren(...blocks);
-  for (const [id, tile] of tiles) fillTile(live.state.tables.get(id), tile, false);
+  for (const [id, tile] of tiles) fillTile(live.state.tables[id], tile, false);
   updateGroupHeads();
   const topics = page.groups.map((g) => g.title + (g.parts > 1 ? ` (part ${g.part} of ${g.parts})` : ""));
   say($("page-info"), pages.length > 1 ? `Page ${pageIndex + 1} of ${pages.length}` : "");
@@ -371,30 +408,33 @@ function ideaItem(n, big) {
     meta.length ? h("span", { class: "idea-meta", text: meta.join(" · ") }) : null);
 }
 
+/** As many notes as the tile has room for: its top ideas first, then the latest others. */
 function fillIdeas(t, tile) {
   const top = live.top(t.id);
-  const list = top.length ? top : live.latest(t.id);
+  const picked = new Set(top.map((n) => n.id));
+  const list = [...top, ...live.latest(t.id).filter((n) => !picked.has(n.id))];
   const label = tile.querySelector(".tile-ideas-label");
-  say(label, list.length ? (top.length ? "Top ideas" : "Latest notes") : "");
+  // Only a tile with top ideas needs to say so; latest notes are what a tile shows anyway.
+  say(label, top.length ? "Top ideas" : "");
   const summary = live.summary(t.id);
   const sum = tile.querySelector(".tile-summary");
   say(sum, summary ? `Summary: ${summary}` : "");
   const ul = tile.querySelector(".tile-ideas");
-  ul.replaceChildren(...list.slice(0, 6).map((n) => ideaItem(n)));
+  ul.replaceChildren(...list.slice(0, 12).map((n) => ideaItem(n)));
   fitList(tile.querySelector(".tile-more"), ul, label);
 }
 
-/** Hide the ideas that do not fit whole in their tile: never half a note on the screen. */
+/** Show the ideas that fit whole in their tile, in order, skipping one too tall for the
+ *  room left so that a shorter one after it still shows: never half a note, never a gap. */
 function fitList(box, list, label) {
-  for (const li of list.children) li.hidden = false;
+  for (const li of list.children) li.hidden = true;
   label.hidden = !label.textContent;
   const bottom = box.getBoundingClientRect().bottom + 0.5;
-  let over = false;
   for (const li of list.children) {
-    over ||= li.getBoundingClientRect().bottom > bottom;
-    li.hidden = over;
+    li.hidden = false;
+    if (li.getBoundingClientRect().bottom > bottom) li.hidden = true;
   }
-  if (!label.hidden && (!list.children.length || list.children[0].hidden)) label.hidden = true;
+  if (!label.hidden && ![...list.children].some((li) => !li.hidden)) label.hidden = true;
 }
 
 function updateGroupHeads() {
@@ -403,7 +443,7 @@ function updateGroupHeads() {
     if (!counter) continue;
     let notes = 0;
     let n = 0;
-    for (const t of live.state.tables.values()) {
+    for (const t of live.tables()) {
       if (String(topicKey(t)) !== block.dataset.topic) continue; // data-* attributes are strings
       n++;
       notes += t.notes?.[t.stage] || 0;
@@ -424,12 +464,12 @@ new ResizeObserver(() => relayout()).observe($("area"));
 
 function renderTicker() {
   const { state } = live;
-  const notes = state.ticker.map((id) => state.notes.get(id)).filter((n) => n && !n.private && !n.hidden);
+  const notes = state.ticker.map((id) => state.notes[id]).filter((n) => n && !n.private && !n.hidden);
   const box = $("ticker");
   box.hidden = !notes.length;
   const ul = $("ticker-list");
   ul.replaceChildren(...notes.slice(0, TICKER_NOTES).map((n) => {
-    const t = state.tables.get(n.table);
+    const t = state.tables[n.table];
     return h("li", { class: "tick" },
       h("span", { class: "tick-text", dir: "auto", text: n.text }),
       h("span", { class: "tick-table", text: t ? `Table ${t.number}` : "" }));
@@ -456,7 +496,7 @@ function renderOverlays() {
 }
 
 function topicTables(id) {
-  return [...live.state.tables.values()]
+  return live.tables()
     .filter((t) => topicKey(t) === id || t.topic?.id === id || t.topic_id === id || `title:${t.topic?.title}` === id)
     .sort((a, b) => a.number - b.number);
 }
@@ -476,8 +516,8 @@ function renderSpotlight() {
   box.hidden = false;
   title.className = "spot-title";
   if (sp.kind === "note") {
-    const n = state.notes.get(sp.id) || (sp.note?.id === sp.id ? sp.note : null);
-    const t = n ? state.tables.get(n.table) : null;
+    const n = state.notes[sp.id] || (sp.note?.id === sp.id ? sp.note : null);
+    const t = n ? state.tables[n.table] : null;
     kicker.textContent = t ? `Table ${t.number} · ${t.topic?.title || ""}` : "Spotlight";
     if (!n) {
       title.textContent = "…";
@@ -497,7 +537,7 @@ function renderSpotlight() {
     return;
   }
   if (sp.kind === "table") {
-    const t = state.tables.get(sp.id);
+    const t = state.tables[sp.id];
     if (!t) { box.hidden = true; return; }
     kicker.textContent = `Table ${t.number}`;
     title.textContent = t.topic?.title || `Table ${t.number}`;
@@ -509,14 +549,16 @@ function renderSpotlight() {
   const list = topicTables(sp.id);
   kicker.textContent = list.length ? `Topic · ${plural(list.length, "table")}` : "Topic";
   title.textContent = list[0]?.topic?.title || "Topic";
-  const ideas = list.flatMap((t) => live.top(t.id))
+  const top = list.flatMap((t) => live.top(t.id))
     .sort((a, b) => (b.starred - a.starred) || ((b.votes || 0) - (a.votes || 0)));
+  // Nothing starred or voted for yet: the topic's latest notes, so the screen is not bare.
+  const ideas = top.length ? top : list.flatMap((t) => live.latest(t.id)).sort((a, b) => b.at - a.at);
   const summaries = list.map((t) => [t, live.summary(t.id)]).filter(([, s]) => s);
   body.replaceChildren(
     h("ul", { class: "spot-tables" }, list.map((t) => h("li", {},
       h("strong", { text: `Table ${t.number}` }),
       ` ${plural(t.notes?.[t.stage] || 0, "note")} · ${stepLine(t)}${t.ready ? " · ✓ Ready" : ""}`))),
-    ideas.length ? h("h3", { class: "spot-sub", text: "Top ideas" }) : "",
+    ideas.length ? h("h3", { class: "spot-sub", text: top.length ? "Top ideas" : "Latest notes" }) : "",
     h("ul", { class: "spot-ideas" }, ideas.slice(0, 6).map((n) => ideaItem(n, true))),
     summaries.length ? h("h3", { class: "spot-sub", text: "Summaries" }) : "",
     ...summaries.slice(0, 4).map(([t, s]) => h("p", { class: "spot-summary", dir: "auto", text: `Table ${t.number}: ${s}` })));
@@ -565,11 +607,10 @@ function fitBody(body) {
 function renderClosing() {
   const { state } = live;
   $("closing-event").textContent = state.event.title;
-  let notes = 0;
-  for (const t of state.tables.values()) for (const n of Object.values(t.notes || {})) notes += n;
-  $("closing-text").textContent = `${plural(state.tables.size, "table")} · ${plural(notes, "note")}. ` +
+  const notes = recordTotal(state); // every note in the record: hidden and late ones too
+  $("closing-text").textContent = `${plural(live.tables().length, "table")} · ${plural(notes, "note")}. ` +
     "The event has closed. Thank you! Every table's notes and summaries go into the report.";
-  const starred = [...state.notes.values()].filter((n) => n.starred && !n.hidden && !n.private)
+  const starred = Object.values(state.notes).filter((n) => n.starred && !n.hidden && !n.private)
     .sort((a, b) => (b.votes || 0) - (a.votes || 0)).slice(0, 4);
   $("closing-ideas").replaceChildren(...starred.map((n) => ideaItem(n, true)));
 }

@@ -1,16 +1,19 @@
 // The facilitator's page: run one table through the steps of each stage, tidy its notes
 // (themes, merges, big ideas, hiding), write each stage's summary, and say when the table
 // is ready. Tablet first; everything also works on a phone, without dragging.
-import {
-  $, announcer, clock, connectLive, countsBlind, debounce, h, locked, perFrame, plural, randomHex, say, store,
-  timerWords,
-} from "./live.js";
+//
+// The board is state, changed only by reduceBoard (board-state.js); this page draws it and
+// sends the facilitator's intents.
+import { connect } from "./connection.js";
+import { emptyBoard, reduceBoard } from "./board-state.js";
+import { $, announcer, clock, createStore, debounce, linkToken, h, keepFocus, perFrame, randomHex, say, store } from "./dom.js";
+import { countsBlind, locked, plural, snippet as cut, timerWords } from "./rules.js";
 
 const STATUS_WORDS = { draft: "Not started yet", live: "Live", closed: "Closed" };
 const KIND_WORDS = { write: "writing", reveal: "reveal", discuss: "discussion", group: "grouping", vote: "voting", summarise: "summary" };
 const TRANSIENT = new Set(["offline", "timeout", "server_error", "storage_full", "rate_limited"]);
 const SAVE_MS = 800;
-const token = location.hash.slice(1);
+const token = linkToken("facilitator"); // read once: the link's key never stays on screen
 const selected = new Set(); // note ids ticked for grouping or merging
 const openStages = new Set(); // earlier stages whose <details> are open
 const editors = new Map(); // stage -> summary editor (kept across renders: typing never loses focus)
@@ -26,27 +29,32 @@ function fatal(message) {
   $("main").hidden = true;
 }
 
-const live = token ? connectLive({
+const board = createStore(reduceBoard, emptyBoard(), (state, a) => {
+  if (a.type === "snapshot") return render();
+  if (a.type === "change") {
+    if (a.change.type === "note.added") announce(1);
+    if (a.change.type === "summary.changed") editors.get(a.change.data.stage)?.fromServer();
+  }
+  if (a.type === "presence") return renderPresence();
+  renderSoon();
+});
+const S = () => board.state;
+const live = token ? connect({
+  scope: "table",
   auth: { token },
-  onSnapshot: render,
-  onChange(c, state) {
-    if (c.type === "note.added") announce(1);
-    if (c.type === "summary.changed") editors.get(c.data.stage)?.fromServer();
-    renderSoon();
-  },
+  dispatch: (a) => board.dispatch(a),
   onSynced() { for (const ed of editors.values()) ed.save(); },
-  onPresence: renderPresence,
-  onEvent: () => renderSoon(),
   onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
 }) : null;
-if (!live) fatal("This link is missing its key (the part after #). Open the full facilitator link again.");
+if (live) globalThis.plenary = { socket: live.socket, get state() { return S(); }, live };
+else fatal("This link is missing its key (the part after #). Open the full facilitator link again.");
 
 // --- the table, the stage and its steps ----------------------------------------------
 
 const renderSoon = perFrame(() => render());
 
 function render() {
-  const { event, table, loaded } = live.state;
+  const { event, table, loaded } = S();
   if (!loaded) return;
   $("main").hidden = false;
   const stages = event.template.stages;
@@ -63,6 +71,7 @@ function render() {
   $("stage-count").textContent = `Stage ${table.stage + 1} of ${stages.length}`;
   $("stage-title").textContent = stage.title;
   say($("stage-prompt"), stage.prompt);
+  $("stage-prompt").closest("details").hidden = !stage.prompt;
   $("steps").replaceChildren(...stage.steps.map((s, i) => h("li",
     { class: i === table.step ? "current" : i < table.step ? "done" : "", "aria-current": i === table.step ? "step" : null },
     h("span", { class: "step-label" }, h("span", { class: "step-name", text: s.title }),
@@ -86,11 +95,11 @@ function render() {
 // The stage timer, when the organiser runs one: redrawn each second while it runs.
 let ticking = 0;
 function tick() {
-  const { event, offset } = live.state;
-  say($("timer"), timerWords(event, offset));
+  const { event, offset } = S();
+  say($("timer"), timerWords(event, offset, Date.now()));
   $("timer").dataset.state = event.timer?.state || "";
   clearTimeout(ticking);
-  if (event.timer?.state === "running") ticking = setTimeout(tick, 1000 - ((Date.now() + offset) % 1000) + 20);
+  if (event.status === "live" && event.timer?.state === "running") ticking = setTimeout(tick, 1000 - ((Date.now() + offset) % 1000) + 20);
 }
 
 function kindWords(step) {
@@ -98,13 +107,15 @@ function kindWords(step) {
   return step.private ? `${k}, private` : k;
 }
 
-/** What moving on does, in words: reveal, open or close voting, or the next step's name. */
-function moveWords(from, to) {
+/** Where a step button goes, in words: its step's name, and what moving there does
+ *  ("Group the notes: reveals the notes"). Back and forward never read the same. */
+function moveWords(from, to, back) {
   if (!to) return "";
-  if (from.private && !to.private) return "Reveal notes";
-  if (to.kind === "vote" && from.kind !== "vote") return "Open voting";
-  if (from.kind === "vote" && to.kind !== "vote") return "Close voting";
-  return to.title;
+  const does = back
+    ? (from.kind === "vote" && to.kind !== "vote" ? "reopens posting, closes voting" : to.kind === "vote" ? "reopens voting" : "")
+    : (from.private && !to.private ? "reveals the notes" : to.kind === "vote" && from.kind !== "vote" ? "opens voting"
+      : from.kind === "vote" ? "closes voting" : "");
+  return does ? `${to.title} (${does})` : to.title;
 }
 
 function renderStepButtons(event, table, stage) {
@@ -112,8 +123,8 @@ function renderStepButtons(event, table, stage) {
   const steps = stage.steps;
   const cur = steps[table.step];
   const last = table.step >= steps.length - 1;
-  $("next-label").textContent = last ? "—" : moveWords(cur, steps[table.step + 1]);
-  $("prev-label").textContent = table.step === 0 ? "—" : moveWords(cur, steps[table.step - 1]);
+  $("next-label").textContent = last ? "— (last step)" : moveWords(cur, steps[table.step + 1], false);
+  $("prev-label").textContent = table.step === 0 ? "— (first step)" : moveWords(cur, steps[table.step - 1], true);
   $("prev-step").disabled = busy || !live_ || table.step === 0;
   $("next-step").disabled = busy || !live_ || last;
   const next = steps[table.step + 1];
@@ -128,13 +139,13 @@ function renderStepButtons(event, table, stage) {
 }
 
 async function move(direction) {
-  if (busy || !live.state.loaded) return;
+  if (busy || !S().loaded) return;
   const button = $(`${direction}-step`);
   const hadFocus = document.activeElement === button;
   busy = true;
   say($("step-error"), "");
   render();
-  const ack = await live.request(`step.${direction}`, { from: live.state.table.step });
+  const ack = await live.request(`step.${direction}`, { from: S().table.step });
   busy = false;
   if (!ack.ok) {
     say($("step-error"), ack.error.message);
@@ -153,14 +164,14 @@ $("ready").addEventListener("change", async (e) => {
   say($("ready-error"), "");
   const ack = await live.request("table.ready", { ready: want });
   if (!ack.ok) {
-    e.target.checked = !!live.state.table.ready;
+    e.target.checked = !!S().table.ready;
     say($("ready-error"), ack.error.message);
-  } else live.state.table.ready = want;
+  } else board.dispatch({ type: "ready", ready: want });
 });
 
 /** "7 participants connected: Ana, Ben … and 2 anonymous". */
 function renderPresence() {
-  const p = live.state.presence;
+  const p = S().presence;
   let words = "No participants connected yet.";
   if (p?.count) {
     const names = p.names || [];
@@ -178,9 +189,9 @@ function renderPresence() {
 // --- summaries: saved as they type, kept on the device until saved ------------------------
 
 function summaryEditor(stageIndex) {
-  const key = `plenary:summary:${live.state.table.id}:${stageIndex}`;
+  const key = `plenary:summary:${S().table.id}:${stageIndex}`;
   const id = `summary-${stageIndex}`;
-  const title = () => `Stage ${stageIndex + 1}: ${live.state.event.template.stages[stageIndex]?.title || ""}`;
+  const title = () => `Stage ${stageIndex + 1}: ${S().event.template.stages[stageIndex]?.title || ""}`;
   const label = h("label", { for: id, text: `Summary of ${title()}` });
   const field = h("textarea", { id, rows: 5, maxlength: 5000, dir: "auto", "aria-describedby": `${id}-state` });
   const stateLine = h("p", { id: `${id}-state`, class: "save-state", "aria-live": "polite" });
@@ -197,7 +208,7 @@ function summaryEditor(stageIndex) {
     field,
     /** The server's text, unless this device has words of its own still to send. */
     fromServer() {
-      const server = live.state.summaries[stageIndex] ?? "";
+      const server = S().summaries[stageIndex] ?? "";
       if (dirty || document.activeElement === field || field.value === server) return;
       field.value = server;
       show("saved", server ? "Saved" : "");
@@ -213,7 +224,7 @@ function summaryEditor(stageIndex) {
       const ack = await live.request("summary.set", { stage: stageIndex, text });
       saving = false;
       if (ack.ok) {
-        live.state.summaries[stageIndex] = text;
+        board.dispatch({ type: "summary.saved", stage: stageIndex, text });
         if (field.value === text) {
           dirty = false;
           store.set(key, null);
@@ -237,7 +248,7 @@ function summaryEditor(stageIndex) {
   field.addEventListener("blur", async () => { await ed.save(); ed.fromServer(); });
   // Words typed before the tablet slept (or the page closed) and never saved: bring them back.
   const kept = store.get(key);
-  const server = live.state.summaries[stageIndex] ?? "";
+  const server = S().summaries[stageIndex] ?? "";
   if (kept && typeof kept.text === "string" && kept.text !== server) {
     field.value = kept.text;
     dirty = true;
@@ -256,7 +267,7 @@ document.addEventListener("visibilitychange", () => {
 addEventListener("pagehide", () => { for (const ed of editors.values()) ed.save(); });
 
 function renderSummaries() {
-  const { table } = live.state;
+  const { table } = S();
   for (let s = 0; s <= table.stage; s++) {
     if (!editors.has(s)) editors.set(s, summaryEditor(s));
     else editors.get(s).fromServer();
@@ -278,10 +289,7 @@ function renderSummaries() {
 
 // --- the board ----------------------------------------------------------------------
 
-function snippet(s) {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 50 ? `${t.slice(0, 47)}…` : t;
-}
+const snippet = (s) => cut(s, 50);
 
 function noteCard(n, stage) {
   const short = snippet(n.text);
@@ -291,24 +299,24 @@ function noteCard(n, stage) {
   if (n.hidden) tags.push(h("span", { class: "tag hidden-tag", text: "Hidden from participants" }));
   if (n.private) tags.push(h("span", { class: "tag private", text: "Private until revealed" }));
   if (cat) tags.push(h("span", { class: "tag", text: cat.label }));
-  const blind = countsBlind(live.state.event, live.state.table) && n.stage === live.state.table.stage;
+  const blind = countsBlind(S().event, S().table) && n.stage === S().table.stage;
   if (n.votes > 0 && !blind) tags.push(h("span", { class: "tag votes", text: plural(n.votes, "vote") }));
   if (n.late) tags.push(h("span", { class: "tag", text: "Sent after the close" }));
-  const open = live.state.event.status === "live";
-  return h("li", { class: `note fac-note${n.hidden ? " is-hidden" : ""}${n.private ? " private" : ""}${n.starred ? " starred" : ""}${selected.has(n.id) ? " picked" : ""}`, "data-note": n.id, dir: "auto" },
+  const open = S().event.status === "live";
+  return h("li", { class: `note fac-note${n.hidden ? " is-hidden" : ""}${n.private ? " private" : ""}${n.starred ? " starred" : ""}${selected.has(n.id) ? " picked" : ""}`, "data-note": n.id },
     h("div", { class: "note-top" },
       h("label", { class: "pick" },
         h("input", { type: "checkbox", "data-act": "select", "data-id": n.id, "data-key": `select:${n.id}`, checked: selected.has(n.id), "aria-label": `Select: ${short}` }),
         h("span", { class: "pick-word", "aria-hidden": "true", text: "Select" })),
       open ? h("span", { class: "grip", "aria-hidden": "true", "data-grip": n.id, title: "Drag onto a theme", text: "⠿" }) : null),
     tags.length ? h("p", { class: "tags" }, tags) : null,
-    h("p", { class: "note-text", text: n.text }),
+    h("p", { class: "note-text", dir: "auto", text: n.text }),
     h("p", { class: "note-meta" }, n.author || "Anonymous", " · ",
       h("time", { datetime: new Date(n.at).toISOString(), text: clock(n.at) }), n.edited_at ? " · edited" : ""),
     h("div", { class: "note-actions" },
       h("button", { type: "button", class: "button small", "data-act": "star", "data-id": n.id, "data-key": `star:${n.id}`, "aria-pressed": String(!!n.starred), "aria-label": `Big idea: ${short}`, text: n.starred ? "★ Big idea" : "☆ Big idea" }),
       h("button", { type: "button", class: "button small", "data-act": n.hidden ? "unhide" : "hide", "data-id": n.id, "data-key": `hide:${n.id}`, "aria-label": `${n.hidden ? "Show to participants" : "Hide from participants"}: ${short}`, text: n.hidden ? "Show to participants" : "Hide" }),
-      n.group && live.state.groups.has(n.group) ? h("button", { type: "button", class: "button small", "data-act": "ungroup", "data-id": n.id, "data-key": `ungroup:${n.id}`, "aria-label": `Take out of theme: ${short}`, text: "Take out of theme" }) : null));
+      n.group && S().groups[n.group] ? h("button", { type: "button", class: "button small", "data-act": "ungroup", "data-id": n.id, "data-key": `ungroup:${n.id}`, "aria-label": `Take out of theme: ${short}`, text: "Take out of theme" }) : null));
 }
 
 const newest = (a, b) => b.at - a.at || (a.id < b.id ? 1 : -1);
@@ -318,7 +326,8 @@ function notesSection(list, stage, label) {
 }
 
 function stageBody(s, list) {
-  const { event, groups } = live.state;
+  const { event, groups: byId } = S();
+  const groups = new Map(Object.entries(byId));
   const stage = event.template.stages[s] || { title: "", categories: [] };
   if (!list.length) return [h("p", { class: "muted", text: "No notes in this stage yet." })];
   const themes = [...groups.values()]
@@ -358,7 +367,8 @@ function stageBody(s, list) {
 
 function renderBoard() {
   renderWanted = false;
-  const { event, table, notes, groups } = live.state;
+  const { event, table, notes: byId, groups } = S();
+  const notes = new Map(Object.entries(byId));
   for (const id of selected) if (!notes.has(id)) selected.delete(id);
   const byStage = new Map([[table.stage, []]]);
   for (const n of notes.values()) {
@@ -386,19 +396,14 @@ function renderBoard() {
     return h("li", { class: "stage-group" }, d);
   });
   keepFocus(() => $("notes").replaceChildren(...items));
-  $("notes-total").textContent = plural(notes.size, "note");
+  // The badge counts what the board shows first: this stage's notes (earlier stages say theirs).
+  $("notes-total").textContent = `${plural(byStage.get(table.stage).length, "note")} this stage`;
   $("notes-empty").hidden = notes.size > 0;
-  $("theme-names").replaceChildren(...[...groups.values()].filter((g) => g.stage === table.stage)
+  $("theme-names").replaceChildren(...Object.values(groups).filter((g) => g.stage === table.stage)
     .map((g) => h("option", { value: g.label })));
   renderSelection();
 }
 
-/** Re-rendering replaces controls: put keyboard focus back on the same one. */
-function keepFocus(fn) {
-  const key = document.activeElement?.dataset?.key;
-  fn();
-  if (key) document.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
-}
 
 function renderSelection() {
   const n = selected.size;
@@ -431,7 +436,7 @@ $("notes").addEventListener("click", (e) => {
   const b = e.target.closest("button[data-act]");
   if (!b) return;
   const id = b.dataset.id;
-  const n = live.state.notes.get(id);
+  const n = S().notes[id];
   switch (b.dataset.act) {
     case "star": return n && act("note.star", { id, starred: !n.starred });
     case "hide": return act("note.hide", { id, hidden: true });
@@ -450,8 +455,8 @@ $("group-form").addEventListener("submit", async (e) => {
     say($("board-error"), "Give the theme a name first.");
     return $("group-label").focus();
   }
-  const { groups, table } = live.state;
-  const same = [...groups.values()].find((g) => g.stage === table.stage && g.label.toLowerCase() === label.toLowerCase());
+  const { groups, table } = S();
+  const same = Object.values(groups).find((g) => g.stage === table.stage && g.label.toLowerCase() === label.toLowerCase());
   const ack = await act("group.save", { id: same?.id || randomHex(12), label: same?.label || label, notes: [...selected] });
   if (ack.ok) {
     selected.clear();
@@ -470,7 +475,7 @@ $("select-clear").addEventListener("click", () => {
 // Merge: of two ticked notes, keep one; the other folds into it.
 $("merge-open").addEventListener("click", () => {
   if (selected.size !== 2) return say($("board-error"), "Select exactly two notes to merge.");
-  const [a, b] = [...selected].map((id) => live.state.notes.get(id));
+  const [a, b] = [...selected].map((id) => S().notes[id]);
   if (a.stage !== b.stage) return say($("board-error"), "Only notes of the same stage can be merged.");
   say($("merge-error"), "");
   $("merge-options").replaceChildren(...[a, b].map((n, i) => h("label", { class: "choice" },
@@ -495,7 +500,7 @@ $("merge-cancel").addEventListener("click", () => $("merge-dialog").close());
 
 let renaming = null;
 function openRename(groupId, key) {
-  const g = live.state.groups.get(groupId);
+  const g = S().groups[groupId];
   if (!g) return;
   renaming = { id: groupId, key };
   $("rename-label").value = g.label;
@@ -521,7 +526,7 @@ $("rename-dialog").addEventListener("close", () => {
 $("notes").addEventListener("pointerdown", (e) => {
   const grip = e.target.closest("[data-grip]");
   if (!grip || e.button > 0 || drag) return;
-  const n = live.state.notes.get(grip.dataset.grip);
+  const n = S().notes[grip.dataset.grip];
   const card = grip.closest(".note");
   if (!n || !card) return;
   e.preventDefault();
@@ -562,7 +567,7 @@ async function endDrag(e, cancelled) {
   over?.classList.remove("drop-over");
   drag = null;
   const group = over ? over.dataset.drop || null : undefined;
-  const n = live.state.notes.get(id);
+  const n = S().notes[id];
   if (!cancelled && group !== undefined && n && (n.group ?? null) !== group) {
     await act("note.group", { id, group });
   }

@@ -1,11 +1,15 @@
 // The organiser's console: sign in with a link, pick or create an event, set it up
 // (console-setup.js), and run it live: every table at a glance, lockstep stages, the
 // timer, a message to every screen, locks, the dashboard's spotlight, hidden notes.
-import { $, h, plural, say } from "./live.js";
-import { ago, connectEvent, mmss, topicKey } from "./event-live.js";
+//
+// The overview is state, changed only by reduceOverview (overview-state.js); this page
+// draws it and sends the organiser's intents.
+import { $, dropFragment, h, say } from "./dom.js";
+import { ago, mmss, plural, snippet, topicKey } from "./rules.js";
+import { watchEvent } from "./event-view.js";
+import { followThemes } from "./themes-console.js";
 import { api, fragment, tokens } from "./console-api.js";
 import { showSetup } from "./console-setup.js";
-import { followThemes } from "./themes-console.js";
 
 const STATUS_WORDS = { draft: "Draft: not started", live: "Live", closed: "Closed" };
 const SILENT_MS = 5 * 60 * 1000; // no change at a table for this long: "silent"
@@ -51,7 +55,7 @@ async function boot() {
       return openLive(hashToken);
     }
     // The token has done its job: keep it out of the address bar (and of screenshots).
-    history.replaceState(null, "", location.pathname + location.search);
+    dropFragment();
     if (!r.ok) return fatal(r.error.message);
     session = r.data;
     // An organiser link signs in to one event: keep its token for that event's socket.
@@ -242,20 +246,32 @@ function openLive(token) {
 }
 
 function connect(token) {
-  live = connectEvent({
+  live = watchEvent({
     auth: { token },
-    onSnapshot: () => { if (!$("main").hidden || legacy) { show("main"); } renderAll(); followThemes(live.state.event); },
-    onChange(c) {
-      // 500 tables send 500 stage changes: draw once, on the next frame.
-      if (c.type === "event.status" || c.type === "stage.changed") headDue = true;
-      dirty.add(c.table);
-      sideDue = true;
-      schedule();
-    },
-    onEvent: () => { renderHead(); renderControls(); followThemes(live.state.event); },
-    onPresence: (p) => {
-      for (const id of p.tables ? Object.keys(p.tables) : [p.table]) dirty.add(id);
-      schedule();
+    onAction(state, a) {
+      if (a.type === "snapshot") {
+        if (!$("main").hidden || legacy) show("main");
+        return renderAll();
+      }
+      if (a.type === "change") {
+        const c = a.change;
+        // 500 tables send 500 stage changes: draw once, on the next frame.
+        if (c.type === "event.status" || c.type === "stage.changed") headDue = true;
+        dirty.add(c.table);
+        sideDue = true;
+        schedule();
+      } else if (a.type === "event") {
+        if (!state.loaded) return;
+        renderHead();
+        renderControls();
+      } else if (a.type === "presence") {
+        // Every changed table's count in one message (or one table's, from older servers).
+        const p = a.presence || {};
+        for (const id of p.tables ? Object.keys(p.tables) : p.table ? [p.table] : []) dirty.add(id);
+        schedule();
+      }
+      // The themes panel follows the event's stage and spotlight (themes-console.js).
+      if (state.loaded) followThemes(state.event);
     },
     onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
   });
@@ -271,14 +287,13 @@ function schedule() {
       if (!minutesTouched) setDefaultMinutes();
       renderHead();
       renderControls();
-      followThemes(live.state.event);
     }
     if (dirty.size) {
       const needAll = [...dirty].some((id) => !rows.has(id));
       if (needAll) buildRows();
       else {
         // A table's step moved: others may now be "behind" it, so refresh them all (cheap).
-        for (const [id, tr] of rows) fillRow(live.state.tables.get(id), tr, dirty.has(id));
+        for (const [id, tr] of rows) fillRow(live.state.tables[id], tr, dirty.has(id));
       }
       dirty.clear();
       renderGlance();
@@ -331,9 +346,11 @@ function renderHead() {
   if (current) current.setup.event.status = event.status;
 }
 
+/** The minutes the timer form offers: a running timer's (rounded up), else the stage's. */
 function setDefaultMinutes() {
   const { event } = live.state;
-  const d = event.template.stages[event.stage]?.duration_minutes;
+  const ms = live.remaining();
+  const d = ms != null && ms > 0 ? Math.ceil(ms / 60000) : event.template.stages[event.stage]?.duration_minutes;
   $("timer-minutes").value = String(d || 10);
 }
 $("timer-minutes").addEventListener("input", () => { minutesTouched = true; });
@@ -352,35 +369,36 @@ function renderControls() {
   tickTimer();
   $("message-now").textContent = event.message ? `“${event.message}”` : "nothing";
   $("message-clear").disabled = !event.message;
-  $("lock-now").textContent = event.locked ? "every board is locked" : lockedCount() ? `${plural(lockedCount(), "board")} locked` : "open";
-  $("lock-all").disabled = !!event.locked && !lockedCount(true);
-  $("unlock-all").disabled = !event.locked && !lockedCount();
+  // Two flags, as on the server: every board at once, and tables locked on their own
+  // (which "Unlock all" leaves locked: each has its own Unlock in the table).
+  const own = lockedCount();
+  $("lock-now").textContent = event.locked ? `every board is locked${own ? ` (and ${plural(own, "table")} on its own)` : ""}`
+    : own ? `${plural(own, "table")} locked on its own` : "open";
+  $("lock-all").disabled = !!event.locked;
+  $("unlock-all").disabled = !event.locked;
   $("spot-now").textContent = spotlightWords(event.spotlight);
   $("spot-clear").disabled = !event.spotlight;
   fillTopicPicker();
-  for (const [id, tr] of rows) fillRow(live.state.tables.get(id), tr, false);
+  for (const [id, tr] of rows) fillRow(live.state.tables[id], tr, false);
   renderGlance();
 }
 
-function lockedCount(unlocked = false) {
-  let n = 0;
-  for (const t of live.state.tables.values()) if (unlocked ? !live.locked(t) : t.locked) n++;
-  return n;
-}
+/** Tables locked on their own (whatever the event-wide lock says). */
+const lockedCount = () => live.tables().filter((t) => t.locked).length;
 
 function spotlightWords(sp) {
   if (!sp) return "every table";
   const { state } = live;
   if (sp.kind === "table") {
-    const t = state.tables.get(sp.id);
+    const t = state.tables[sp.id];
     return t ? `Table ${t.number}` : "a table";
   }
   if (sp.kind === "topic") {
     const topic = topics().find(([id]) => String(id) === String(sp.id));
     return topic ? `Topic: ${topic[1]}` : "a topic";
   }
-  const n = state.notes.get(sp.id);
-  return n ? `Note: “${n.text.length > 60 ? n.text.slice(0, 60) + "…" : n.text}”` : "a note";
+  const n = state.notes[sp.id];
+  return n ? `Note: “${snippet(n.text)}”` : "a note";
 }
 
 /** [id, title] of every topic: from the set-up (the API), else from the tables. */
@@ -462,14 +480,9 @@ $("message-form").addEventListener("submit", async (e) => {
   if (ack.ok) { $("message-text").value = ""; $("message-count").textContent = "0 of 140"; }
 });
 $("message-clear").addEventListener("click", (e) => act("message.set", { text: null }, e.currentTarget));
-$("lock-all").addEventListener("click", async (e) => {
-  const ack = await act("board.lock", { locked: true }, e.currentTarget);
-  if (ack.ok) { for (const t of live.state.tables.values()) t.locked = true; renderControls(); }
-});
-$("unlock-all").addEventListener("click", async (e) => {
-  const ack = await act("board.lock", { locked: false }, e.currentTarget);
-  if (ack.ok) { for (const t of live.state.tables.values()) t.locked = false; renderControls(); }
-});
+// The server's answer (and event.updated) carries the event's lock: nothing else to change here.
+$("lock-all").addEventListener("click", (e) => act("board.lock", { locked: true }, e.currentTarget));
+$("unlock-all").addEventListener("click", (e) => act("board.lock", { locked: false }, e.currentTarget));
 $("spot-topic-go").addEventListener("click", (e) => {
   const v = $("spot-topic").value;
   const id = /^\d+$/.test(v) ? Number(v) : v;
@@ -480,21 +493,31 @@ $("spot-clear").addEventListener("click", (e) => act("spotlight.set", { kind: nu
 // --- every table ---------------------------------------------------------------------------------
 
 function sortedTables() {
-  return [...live.state.tables.values()].sort((a, b) => a.number - b.number);
+  return live.tables().sort((a, b) => a.number - b.number);
 }
 
-function maxStep() {
+/** What "behind" means, worked out once per redraw: the tables not ready yet. */
+function pace() {
+  return { notReady: live.tables().filter((t) => !t.ready).length, total: live.tables().length };
+}
+
+/** Behind only when it matters: still writing when the stage's time is up, or the last
+ *  table not ready while every other one is. Being on an earlier step is not behind: a
+ *  table may take its time over a step, and an empty table has nothing to catch up on. */
+function isBehind(t, p) {
   const { event } = live.state;
-  let m = 0;
-  for (const t of live.state.tables.values()) if (t.stage === event.stage) m = Math.max(m, t.step);
-  return m;
+  if (event.status !== "live" || t.ready) return false;
+  const ms = live.remaining();
+  const kind = event.template.stages[t.stage]?.steps[t.step]?.kind;
+  if (ms != null && ms <= 0 && event.timer?.state === "running" && kind === "write") return true;
+  return p.total > 1 && p.notReady === 1;
 }
 
-function flags(t, top) {
+function flags(t, p) {
   const { event } = live.state;
   const now = live.now();
   const out = [];
-  if (t.stage < event.stage || (t.stage === event.stage && t.step < top)) out.push(["behind", "Behind"]);
+  if (isBehind(t, p)) out.push(["behind", "Behind"]);
   if (t.ready) out.push(["done", "Done"]);
   if (event.status === "live" && (t.last_activity == null || now - t.last_activity > SILENT_MS)) out.push(["silent", "Silent"]);
   if (live.locked(t)) out.push(["locked", "Locked"]);
@@ -504,23 +527,25 @@ function flags(t, top) {
 function buildRows() {
   rows.clear();
   const list = sortedTables();
+  // Each cell carries its column's name: below laptop width a row is drawn as a card.
+  const labels = [...document.querySelectorAll("#tables thead th")].map((th) => th.textContent.trim());
   $("rows").replaceChildren(...list.map((t) => {
     const tr = h("tr", { "data-table": t.id },
-      h("th", { scope: "row", class: "num" }),
-      ...Array.from({ length: 9 }, (_, i) => h("td", { class: [3, 4, 5].includes(i) ? "num" : null })),
+      h("th", { scope: "row", class: "num", "data-label": labels[0] }),
+      ...Array.from({ length: 9 }, (_, i) => h("td", { class: [3, 4, 5].includes(i) ? "num" : null, "data-label": labels[i + 1] })),
       h("td", { class: "row-actions" },
         h("button", { type: "button", class: "small", "data-action": "lock" }),
         h("button", { type: "button", class: "small", "data-action": "spot" }, "Spotlight")));
     rows.set(t.id, tr);
     return tr;
   }));
-  const top = maxStep();
-  for (const t of list) fillRow(t, rows.get(t.id), false, top);
+  const p = pace();
+  for (const t of list) fillRow(t, rows.get(t.id), false, p);
   $("tables-caption").textContent = `Every table (${list.length})`;
   applyFilter();
 }
 
-function fillRow(t, tr, flash, top = maxStep()) {
+function fillRow(t, tr, flash, p = pace()) {
   if (!t || !tr) return;
   const { event, presence } = live.state;
   const stage = event.template.stages[t.stage];
@@ -538,7 +563,7 @@ function fillRow(t, tr, flash, top = maxStep()) {
     c[7].replaceChildren(t.ready ? h("span", { class: "ready-flag" }, h("span", { class: "check-icon", "aria-hidden": "true", text: "✓" }), " Ready") : h("span", { class: "muted", text: "Not yet" }));
   }
   set(8, t.last_activity == null ? "No activity yet" : ago(live.now() - t.last_activity));
-  const f = flags(t, top);
+  const f = flags(t, p);
   const key = f.map((x) => x[0]).join(" ");
   if (c[9].dataset.flags !== key) {
     c[9].dataset.flags = key;
@@ -565,14 +590,14 @@ function renderGlance() {
   let behind = 0;
   let ready = 0;
   let silent = 0;
-  const top = maxStep();
-  for (const t of live.state.tables.values()) {
-    const f = flags(t, top).map((x) => x[0]);
+  const p = pace();
+  for (const t of live.tables()) {
+    const f = flags(t, p).map((x) => x[0]);
     if (f.includes("behind")) behind++;
     if (f.includes("done")) ready++;
     if (f.includes("silent")) silent++;
   }
-  const n = live.state.tables.size;
+  const n = live.tables().length;
   const text = `${plural(n, "table")} · ${behind} behind · ${ready} ready · ${silent} silent`;
   if ($("counts").textContent !== text) $("counts").textContent = text;
   const g = `${ready} of ${n} tables ready for the next stage`;
@@ -596,21 +621,17 @@ $("rows").addEventListener("click", async (e) => {
   const btn = e.target.closest("button[data-action]");
   if (!btn) return;
   const id = btn.closest("tr").dataset.table;
-  const t = live.state.tables.get(id);
+  const t = live.state.tables[id];
   if (!t) return;
   if (btn.dataset.action === "spot") act("spotlight.set", { kind: "table", id }, btn);
-  else {
-    const want = !t.locked;
-    const ack = await act("board.lock", { locked: want, table: id }, btn);
-    if (ack.ok) { t.locked = want; dirty.add(id); schedule(); renderControls(); }
-  }
+  else act("board.lock", { locked: !t.locked, table: id }, btn); // table.locked follows
 });
 
 // "2 min ago" and "silent" move with the clock, not only with changes.
 setInterval(() => {
   if (!live?.state.loaded || $("main").hidden) return;
-  const top = maxStep();
-  for (const [id, tr] of rows) fillRow(live.state.tables.get(id), tr, false, top);
+  const p = pace();
+  for (const [id, tr] of rows) fillRow(live.state.tables[id], tr, false, p);
   renderGlance();
   applyFilter();
 }, AGO_MS);
@@ -618,7 +639,7 @@ setInterval(() => {
 // --- ideas and hidden notes ------------------------------------------------------------------------
 
 function noteMeta(n) {
-  const t = live.state.tables.get(n.table);
+  const t = live.state.tables[n.table];
   const bits = [t ? `Table ${t.number}` : "A table"];
   if (n.starred) bits.push("★ starred");
   if (n.votes != null && n.votes > 0) bits.push(plural(n.votes, "vote"));
@@ -630,8 +651,8 @@ function renderSide() {
   const { state } = live;
   const stage = state.event.stage;
   const pub = [];
-  for (const n of state.notes.values()) {
-    const t = state.tables.get(n.table);
+  for (const n of Object.values(state.notes)) {
+    const t = state.tables[n.table];
     if (t && n.stage === t.stage && n.stage === stage && !n.hidden && !n.private) pub.push(n);
   }
   const top = pub.filter((n) => n.starred || (n.votes || 0) > 0)
@@ -643,17 +664,19 @@ function renderSide() {
     h("p", { class: "idea-text", dir: "auto", text: n.text }),
     h("p", { class: "idea-meta", text: noteMeta(n) }),
     h("div", { class: "idea-buttons" },
+      // Each name says which note: four notes from one table must not share "Spotlight".
       h("button", { type: "button", class: "small", "data-note": n.id,
-        "aria-label": `Spotlight this note from ${noteMeta(n).split(" · ")[0]}`,
+        "aria-label": `Spotlight “${snippet(n.text, 40)}” (${noteMeta(n).split(" · ")[0]})`,
         "aria-pressed": spot?.kind === "note" && spot.id === n.id ? "true" : "false" }, "Spotlight"),
       h("button", { type: "button", class: "small", "data-hide": n.id, "data-table": n.table,
-        "aria-label": `Hide this note from ${noteMeta(n).split(" · ")[0]}` }, "Hide")))));
+        "aria-label": `Hide “${snippet(n.text, 40)}” (${noteMeta(n).split(" · ")[0]})` }, "Hide")))));
   $("ideas-empty").hidden = pub.length > 0;
-  const hidden = [...state.hidden.values()].filter((n) => n.hidden !== false);
+  const hidden = Object.values(state.hidden).filter((n) => n.hidden !== false);
   $("hidden-notes").replaceChildren(...hidden.slice(0, 50).map((n) => h("li", { class: "idea-item hidden-item" },
     h("p", { class: "idea-text", dir: "auto", text: n.text ?? "(a hidden note)" }),
     h("p", { class: "idea-meta", text: noteMeta(n) }),
-    h("button", { type: "button", class: "small", "data-show": n.id, "data-table": n.table }, "Show again"))));
+    h("button", { type: "button", class: "small", "data-show": n.id, "data-table": n.table,
+      "aria-label": `Show again: “${snippet(n.text ?? "a hidden note", 40)}” (${noteMeta(n).split(" · ")[0]})` }, "Show again"))));
   $("hidden-empty").hidden = hidden.length > 0;
 }
 

@@ -3,7 +3,7 @@
 // the organiser's choices: rename, merge two, move a note out, hide. Reads every few
 // seconds while the live view is open; every change goes through the console's session.
 // User text only ever reaches the page through textContent (h's "text").
-import { h } from "./live.js";
+import { h } from "./dom.js";
 import { api } from "./console-api.js";
 
 const POLL_MS = 5000;

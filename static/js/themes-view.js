@@ -4,7 +4,7 @@
 // module reads GET /api/events/{id}/themes with the dashboard's token, every few seconds
 // while it is up, and lays the themes out in type large enough for the back of the hall.
 // User text only ever reaches the page through textContent (h's "text").
-import { h } from "./live.js";
+import { h } from "./dom.js";
 
 const POLL_MS = 4000;
 const MAX_THEMES = 6; // per screen: more is a list nobody at the back can read

@@ -87,3 +87,23 @@ def shot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+
+
+def axe_findings(page: Any) -> list[dict[str, Any]]:
+    """Every axe-core finding on the page as it is now, whatever its impact (each printed).
+    The page's context needs bypass_csp: the pages' CSP rightly refuses injected script."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document);
+        return {passes: r.passes.length, found: r.violations.map(v => ({id: v.id, impact: v.impact,
+            help: v.help, nodes: v.nodes.slice(0, 4).map(n => n.target.join(' '))}))};
+    }""")
+    where = page.url.split("#")[0]
+    print(f"axe {where}: {result['passes']} rules passed, {len(result['found'])} violations")
+    assert result["passes"] > 10, "axe did not run its rules"
+    for v in result["found"]:
+        print(f"axe {where} {v['impact']}: {v['id']} — {v['help']} {v['nodes']}")
+    return result["found"]

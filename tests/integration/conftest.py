@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -8,36 +7,21 @@ from typing import Any
 
 import pytest
 from plenary.store import Database
-from sqlalchemy.engine import make_url
-
-from tests.conftest import missing
 
 from .server import Client, RunningServer, connect, run_server
-
-ADMIN_URL = os.environ.get("PLENARY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/postgres")
+from .services import postgres_database
 
 
 @pytest.fixture
 async def pg() -> AsyncIterator[Database]:
     """A PostgreSQL database of this test's own, migrated; dropped afterwards."""
-    import asyncpg
-
-    admin = make_url(ADMIN_URL)
-    try:
-        conn = await asyncpg.connect(admin.set(drivername="postgresql").render_as_string(
-            hide_password=False), timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        missing(f"PostgreSQL at {admin.host} ({exc})")
-    name = f"plenary_test_{secrets.token_hex(6)}"
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    db = Database(admin.set(database=name).render_as_string(hide_password=False))
-    try:
-        await db.migrate()
-        yield db
-    finally:
-        await db.close()
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await conn.close()
+    async with postgres_database() as url:
+        db = Database(url)
+        try:
+            await db.migrate()
+            yield db
+        finally:
+            await db.close()
 
 
 @pytest.fixture

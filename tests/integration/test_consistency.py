@@ -4,18 +4,14 @@ equal the board read back fresh from the store, for each kind of viewer."""
 from __future__ import annotations
 
 import copy
-import uuid
 from typing import Any
 
 import pytest
 
 from .conftest import participant_auth
+from .scenarios import board_scenario
 
 pytestmark = pytest.mark.integration
-
-
-def nid() -> str:
-    return uuid.uuid4().hex
 
 
 def apply(board: dict[str, Any], change: dict[str, Any], *, staff: bool) -> None:
@@ -129,42 +125,4 @@ async def test_broadcasts_rebuild_every_viewers_board(server, join):
             assert boards[name] == fresh, (name, differences(boards[name], fresh))
             boards[name] = copy.deepcopy(fresh)
 
-    secret = (await act(alice, "note.post", {"id": nid(), "text": "silent"}))["note"]["id"]
-    await act(alice, "note.edit", {"id": secret, "text": "silent, edited"})
-    await check()
-    await act(fac, "step.next", {"from": 0})  # reveal
-    a = (await act(alice, "note.post", {"id": nid(), "text": "a"}))["note"]["id"]
-    b = (await act(bob, "note.post", {"id": nid(), "text": "b"}))["note"]["id"]
-    gone = (await act(bob, "note.post", {"id": nid(), "text": "oops"}))["note"]["id"]
-    await act(bob, "note.delete", {"id": gone})
-    await check()
-    await act(fac, "step.next", {"from": 1})  # group
-    g = nid()
-    await act(fac, "group.save", {"id": g, "label": "Theme", "notes": [a, b]})
-    await act(fac, "note.star", {"id": a, "starred": True})
-    await act(fac, "note.hide", {"id": secret, "hidden": True})
-    await check()
-    await act(org, "stage.next", {"from": 0})  # stage 2, private writing again
-    c = (await act(alice, "note.post", {"id": nid(), "text": "c"}))["note"]["id"]
-    d = (await act(bob, "note.post", {"id": nid(), "text": "d"}))["note"]["id"]
-    dup = (await act(bob, "note.post", {"id": nid(), "text": "d again"}))["note"]["id"]
-    await check()
-    for frm in (0, 1, 2):
-        await act(fac, "step.next", {"from": frm})  # reveal, group, vote (blind)
-    v1, v2 = nid(), nid()
-    await act(alice, "vote.add", {"id": v1, "note": c})
-    await act(bob, "vote.add", {"id": v2, "note": dup})
-    await act(bob, "vote.add", {"id": nid(), "note": d})
-    await check()
-    await act(alice, "vote.remove", {"id": v1})
-    await act(fac, "note.merge", {"id": dup, "into": d})
-    await act(alice, "note.edit", {"id": c, "text": "c, edited during the vote"})
-    await check()
-    await act(fac, "step.next", {"from": 3})  # summarise: counts revealed
-    await act(fac, "summary.set", {"stage": 1, "text": "Two themes."})
-    await act(fac, "table.ready", {"ready": True})
-    await act(fac, "note.hide", {"id": secret, "hidden": False})
-    await act(org, "board.lock", {"locked": True, "table": t["id"]})
-    await act(fac, "group.delete", {"id": g})
-    await act(org, "event.status", {"action": "close"})
-    await check()
+    await board_scenario(act, check, alice=alice, bob=bob, fac=fac, org=org, table=t["id"])

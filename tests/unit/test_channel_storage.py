@@ -8,6 +8,7 @@ from typing import Any
 
 from plenary.actions import Outcome, Session
 from plenary.domain.permissions import Actor, Role
+from plenary.live import channel as channel_mod
 from plenary.live.channel import Channel, Connection
 from sqlalchemy.exc import OperationalError
 
@@ -32,7 +33,8 @@ class Disk:
         return act
 
 
-async def test_a_full_disk_is_logged_once_not_per_refusal(caplog):
+async def test_a_full_disk_is_logged_once_not_per_refusal(caplog, monkeypatch):
+    monkeypatch.setattr(channel_mod, "STORAGE_QUIET_S", 0.0)
     disk = Disk()
     channel = Channel(disk)  # type: ignore[arg-type]
     channel.connections["s"] = Connection(Session(Actor(Role.PARTICIPANT, "e", table_id="t",
@@ -46,3 +48,17 @@ async def test_a_full_disk_is_logged_once_not_per_refusal(caplog):
     lines = [r for r in caplog.records if r.name.startswith("plenary")]
     assert [r.levelno for r in lines] == [logging.ERROR, logging.WARNING]
     assert "full" in lines[0].getMessage() and not any(r.exc_info for r in lines)
+
+
+async def test_a_nearly_full_disk_that_lets_some_writes_through_is_logged_once(caplog):
+    disk = Disk()
+    channel = Channel(disk)  # type: ignore[arg-type]
+    channel.connections["s"] = Connection(Session(Actor(Role.PARTICIPANT, "e", table_id="t",
+                                                        participant_id="p")))
+    post = channel.sio.handlers["/"]["note.post"]
+    caplog.set_level(logging.INFO, logger="plenary")
+    for i in range(40):  # refused, saved, refused, saved...
+        disk.full = i % 2 == 0
+        await post("s", {"id": f"note-{i:04d}", "text": "hi"})
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("plenary")]
+    assert len(lines) == 1 and "full" in lines[0]

@@ -41,3 +41,26 @@ def test_secret_file_is_created_private_and_reused(tmp_path):
     assert (tmp_path / "s.key").stat().st_mode & 0o077 == 0
     assert cfg.secret() == first
     assert config.load({"PLENARY_SECRET_KEY": "k" * 40}).secret() == b"k" * 40
+
+
+def test_several_processes_refuse_to_start_without_a_shared_secret(tmp_path):
+    import pytest
+
+    lonely = {"PLENARY_SECRET_FILE": str(tmp_path / "none.key")}
+    config.load(lonely).check()  # one process may make its own key file
+    for env in ({"REDIS_URL": "redis://127.0.0.1:6379/0"},
+                {"REDIS_URL": "redis://127.0.0.1:6379/0", "PLENARY_WORKERS": "2"}):
+        with pytest.raises(config.ConfigError, match="PLENARY_SECRET_KEY"):
+            config.load(lonely | env).check()
+        config.load(lonely | env | {"PLENARY_SECRET_KEY": "k" * 64}).check()
+    assert not (tmp_path / "none.key").exists()
+    with pytest.raises(config.ConfigError, match="REDIS_URL"):
+        config.load({"PLENARY_WORKERS": "2", "PLENARY_SECRET_KEY": "k"}).check()
+    with pytest.raises(config.ConfigError, match="whole number"):
+        config.load({"PLENARY_WORKERS": "two"})
+
+
+def test_the_deployment_guide_shows_the_tested_nginx_config_verbatim():
+    conf = (ROOT / "deploy" / "nginx" / "plenary.conf").read_text()
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    assert f"```nginx\n{conf}```" in guide

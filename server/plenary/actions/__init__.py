@@ -78,6 +78,10 @@ class Actions:
         """Bring a client up to date: the changes since ``req.since``, or a snapshot."""
         return await read(self.db, _checked, reading.sync, session, req)
 
+    async def events_of_tables(self, table_ids: list[str]) -> dict[str, str]:
+        """The event of each of these tables (those that exist)."""
+        return await read(self.db, reading.events_of_tables, table_ids)
+
     # --- participants --------------------------------------------------------
 
     async def post_note(self, session: Session, p: NotePost) -> Outcome:

@@ -41,3 +41,9 @@ def sync(conn: Connection, session: Session, req: SyncRequest) -> dict[str, Any]
                     "event": event_out(event), "you": views.you(actor, session.name), **now}
     snapshot = views.table_snapshot(conn, viewer, table)
     return snapshot | {"you": views.you(actor, session.name), **now}
+
+
+def events_of_tables(conn: Connection, table_ids: list[str]) -> dict[str, str]:
+    """Table id -> its event's id, for the tables that exist."""
+    rows = (q.table_row(conn, t) for t in table_ids)
+    return {row["id"]: row["event_id"] for row in rows if row is not None}

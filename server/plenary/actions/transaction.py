@@ -131,7 +131,8 @@ class WritePath:
             # The batch as a whole failed (a deadlock between two processes'
             # batches on PostgreSQL, a busy database): nothing of it was written,
             # so each body gets a transaction of its own and its own outcome.
-            log.warning("batch of %d failed (%s); retrying each alone", len(batch), exc)
+            if "full" not in str(exc).lower():  # a full disk: the channel says so once
+                log.warning("batch of %d failed (%s); retrying each alone", len(batch), exc)
             self.stats.retried_alone += len(batch)
             for pending in batch:
                 await self._commit([pending])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,12 +56,12 @@ from ..domain.payloads import (
 from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
-from .fanout import FanoutManager
 from .guard import GuardedServer, Refusal, hang_up
 from .joins import JoinLimiter
 from .limits import MemoryWindowStore, TokenBucket, WindowStore
 from .packet import Packet
 from .presence import LocalPresence, Presence, PresenceBatcher
+from .pubsub import LocalManager, skip_room
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,8 @@ ABUSE_REFILL = 2.0
 #: the client is not ours, and is disconnected. One log line per connection.
 BAD_PACKETS_ALLOWED = 20
 
-#: A graceful shutdown waits this long for open requests before closing them,
-#: so a stuck client can never keep a restart waiting.
-SHUTDOWN_TIMEOUT_S = 5
+#: After a full disk, writes must succeed for this long before it counts as over.
+STORAGE_QUIET_S = 10.0
 
 #: Dashboards get changes in batches at most this often: a burst of a hundred
 #: notes a second then redraws a projector four times a second, not a hundred.
@@ -96,6 +96,11 @@ DASHBOARD_FLUSH_S = 0.25
 #: Presence is broadcast at most this often per event: when everyone scans the
 #: QR code in the same minute, each table's screens hear twice a second, not per join.
 PRESENCE_FLUSH_S = 0.5
+
+#: A screen that gets seq n+2 before n+1 holds it this long before calling
+#: ``sync``: with several processes, changes committed on two of them can cross
+#: in Redis by a few milliseconds (docs/protocol.md, "Sequence numbers").
+REORDER_WAIT_S = 1.0
 
 #: Heartbeats: venue wifi drops packets and phones sleep; 25 s + 20 s is
 #: socket.io's own default and notices a dead phone within 45 s.
@@ -196,10 +201,14 @@ class Channel:
         self.presence: Presence = presence or LocalPresence()
         self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
         self._thaw = gcpolicy.Thaw()
+        manager = client_manager or LocalManager()
+        # A kick is an emit to a room; every process then closes its own
+        # sockets in that room (see live/pubsub.py).
+        manager.on_kicked = self._disconnect_room
         self.sio = GuardedServer(
             async_mode="asgi",
             serializer=Packet,
-            client_manager=client_manager or FanoutManager(),
+            client_manager=manager,
             on_refused=self._refused,
             # Every page opens a websocket; long polling would only add a
             # second way in (and requests a shutdown has to wait for).
@@ -215,6 +224,7 @@ class Channel:
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
         self.joins = JoinLimiter(join_store or MemoryWindowStore())
         self.storage_full = False
+        self._full_at = 0.0
         self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
         # Broadcasts leave in commit order: the write path hands each committed
         # outcome over before answering its caller, and one task sends them.
@@ -304,6 +314,12 @@ class Channel:
         await self.sio.emit("presence", {"tables": await self.presence.counts(table_ids)},
                             to=[organiser_room(event_id), dashboard_room(event_id)])
 
+    async def presence_changed_elsewhere(self, table_ids: list[str]) -> None:
+        """Presence changed without a connect or disconnect here (another process died,
+        Redis came back): send it to these tables' staff screens."""
+        for table_id, event_id in (await self.actions.events_of_tables(table_ids)).items():
+            self._presence_batch.changed(event_id, table_id)
+
     # --- events --------------------------------------------------------------
 
     def _handler(self, name: str, model: type[BaseModel], fn: Handler) -> Callable[..., Any]:
@@ -344,15 +360,19 @@ class Channel:
         return handle
 
     def _storage_state(self, *, full: bool) -> None:
-        # A full disk refuses every write until someone frees space: say so
-        # once when it starts and once when it ends, not once per refusal
-        # (those log lines would need the disk that is full).
-        if full and not self.storage_full:
-            log.error("the database's disk is full: writes are refused with storage_full "
-                      "until space is freed")
-        elif not full and self.storage_full:
+        # A full disk refuses writes until someone frees space: say so once when
+        # it starts and once when it is over, not once per refusal (those lines
+        # would need the disk that is full). A nearly full disk lets some writes
+        # through between refusals, so it is over only after a quiet spell.
+        now = time.monotonic()
+        if full:
+            if not self.storage_full:
+                log.error("the database's disk is full: writes are refused with "
+                          "storage_full until space is freed")
+            self.storage_full, self._full_at = True, now
+        elif self.storage_full and now - self._full_at >= STORAGE_QUIET_S:
             log.warning("the database accepts writes again")
-        self.storage_full = full
+            self.storage_full = False
 
     async def _too_fast(self, sid: str, conn: Connection) -> dict[str, Any]:
         error = RateLimited("You are sending too fast; wait a moment and try again.")
@@ -420,18 +440,32 @@ class Channel:
 
         Everyone who holds one credential shares one room (a table's phones, its
         facilitator screens, an event's consoles, its dashboards). ``kicked`` goes to
-        that room on every process, the room is closed on every process (so no more
-        broadcasts reach it), and this process's members are disconnected. A member
-        on another process that ignores ``kicked`` is refused on its next action,
+        that room on every process, each process disconnects its own members of it,
+        and the room is closed everywhere (so no more broadcasts reach it). Should a
+        disconnect be missed (Redis down), the member is refused on its next action,
         which checks the credential against the store (and is then disconnected).
         """
         room = _CREDENTIAL_ROOM[role](scope_id)
-        local = [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+        # Every process disconnects its own members of the room after this
+        # emit (the manager's kick hook: _disconnect_room).
         await self.sio.emit("kicked", {"code": "credential_replaced",
                                        "message": _REPLACED[role]}, to=room)
         await self.sio.close_room(room)
-        for sid in local:
-            await self.sio.disconnect(sid)
+
+    async def _disconnect_room(self, room: str) -> None:
+        # Called on each process after a "kicked" emit; only named rooms (a
+        # kick to one sid is followed by its own disconnect).
+        if ":" not in room:
+            return
+        for sid, _ in list(self.sio.manager.get_participants("/", room)):
+            conn = self.connections.get(sid)
+            if conn is not None:
+                conn.kicked = True
+            await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def resync_everyone_here(self, _channel: str = "") -> None:
+        """Ask every screen on this process to catch up from the store (broadcasts were lost)."""
+        await self.sio.emit("resync", {"server_time": now_ms()}, ignore_queue=True)
 
     async def _cut_off(self, sid: str, exc: DomainError) -> None:
         # A connection whose credential was replaced while it was on another
@@ -513,9 +547,9 @@ class Channel:
         await self.sio.emit("change", change, to=[
             own, facilitator_room(table_id), organiser_room(event_id)])
         placeholder = view_change(change | {"private_to": private_to}, _PUBLIC_VIEWER)
-        author_sids = [s for s, _ in self.sio.manager.get_participants("/", own)]
+        # The author's devices may be on any process: skip their room there.
         await self.sio.emit("change", placeholder, to=table_room(table_id),
-                            skip_sid=author_sids)
+                            skip_sid=[skip_room(own)])
         self.dashboards.add(event_id, placeholder)
 
     async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]]) -> None:

@@ -27,6 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 # enough that a stuck writer surfaces as an error instead of a hung phone.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
+#: The PostgreSQL advisory lock every process takes around its migrations (any
+#: fixed 64-bit number; this one is "plenary" in ASCII). Several processes
+#: starting at once then migrate one after another: the first upgrades, the
+#: others find the schema at head and do nothing.
+MIGRATION_LOCK = 0x706C656E617279
+
 
 def normalise_url(url: str) -> str:
     """Map the plain ``sqlite:///`` and ``postgresql://`` forms to their async drivers."""
@@ -174,6 +180,11 @@ class Database:
         from .migrate import upgrade_to_head
 
         async with self._migrated, self.write() as conn:
+            if not self.is_sqlite:
+                # Held until this transaction ends. SQLite needs nothing: its
+                # BEGIN IMMEDIATE already lets one process migrate at a time.
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             await conn.run_sync(upgrade_to_head)
 
     async def close(self) -> None:

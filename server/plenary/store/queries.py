@@ -475,13 +475,14 @@ def set_table(conn: Connection, table_id: str, **values: Any) -> None:
                        .values(**values))
 
 
-def note_counts(conn: Connection, event_id: str) -> dict[str, dict[int, int]]:
-    """Per table, per stage: how many live notes there are."""
+def note_counts(conn: Connection, event_id: str, *,
+                hidden: bool = False) -> dict[str, dict[int, int]]:
+    """Per table, per stage: how many live notes there are (or, ``hidden``, hidden ones)."""
     stmt = (
         sa.select(notes.c.table_id, notes.c.stage_index, sa.func.count())
         .select_from(notes.join(board_tables, notes.c.table_id == board_tables.c.id))
         .where(board_tables.c.event_id == event_id, notes.c.deleted_ms.is_(None),
-               notes.c.merged_into.is_(None), notes.c.hidden.is_(False))
+               notes.c.merged_into.is_(None), notes.c.hidden.is_(hidden))
         .group_by(notes.c.table_id, notes.c.stage_index)
     )
     counts: dict[str, dict[int, int]] = {}
