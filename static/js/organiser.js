@@ -249,6 +249,8 @@ function connect(token) {
   live = watchEvent({
     auth: { token },
     onAction(state, a) {
+      // The themes panel follows the event's stage and spotlight (themes-console.js).
+      if (state.event) followThemes(state.event);
       if (a.type === "snapshot") {
         if (!$("main").hidden || legacy) show("main");
         return renderAll();
@@ -270,8 +272,6 @@ function connect(token) {
         for (const id of p.tables ? Object.keys(p.tables) : p.table ? [p.table] : []) dirty.add(id);
         schedule();
       }
-      // The themes panel follows the event's stage and spotlight (themes-console.js).
-      if (state.loaded) followThemes(state.event);
     },
     onFatal: (err) => { if (err.code !== "abuse" && err.code !== "kicked") fatal(err.message); },
   });
