@@ -88,3 +88,21 @@ def test_near_duplicates_from_different_tables_share_a_theme(predicted):
     pairs = [(n.near, i) for i, n in enumerate(notes) if n.near is not None]
     apart = [(notes[a].text, notes[b].text) for a, b in pairs if groups[a] != groups[b]]
     assert not apart, apart
+
+
+def test_a_large_stage_whose_notes_all_join_the_sample_groups():
+    """Above EXACT_LIMIT every note may join a sample's group in the first round: the
+    next round then has nothing left to cluster (a 0-row array once crashed it)."""
+    from plenary.themes import missing as themes_missing
+
+    if themes_missing():
+        missing("the themes extra (pip install '.[themes]')")
+    import numpy as np
+    from plenary.themes import cluster
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 384)).astype(np.float32)
+    vectors = np.repeat(centres, 30, axis=0) + 0.01 * rng.normal(size=(90, 384))
+    found = cluster.labels(vectors.astype(np.float32), exact_limit=20)
+    assert len(found) == 90 and (found >= 0).all()
+    assert len(set(found[:30].tolist())) == 1

@@ -104,8 +104,8 @@ def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
 
 
 def _exact(x: np.ndarray, distance: float) -> np.ndarray:
-    if len(x) == 1:
-        return np.zeros(1, dtype=np.int64)
+    if len(x) <= 1:  # nothing (or one note) left to cluster
+        return np.zeros(len(x), dtype=np.int64)
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance,
                                     metric="cosine", linkage="average")
     return model.fit_predict(x).astype(np.int64)
