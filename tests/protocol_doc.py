@@ -18,8 +18,9 @@ from tests.conftest import ROOT
 SERVER = ROOT / "server" / "plenary"
 DOC = (ROOT / "docs" / "protocol.md").read_text()
 
-#: Code that never answers a socket: the set-up API, import and template loading.
-HTTP_ONLY_FILES = {"setup.py", "restore.py", "topics_csv.py", "template.py"}
+#: Code that never answers a socket: the set-up API, import, template loading, and the
+#: themes' rules (their routes are HTTP: docs/console-api.md, "Themes").
+HTTP_ONLY_FILES = {"setup.py", "restore.py", "topics_csv.py", "template.py", "themes.py"}
 #: Codes in shared domain rules that no socket event can reach, and why.
 UNREACHABLE = {
     "event_not_draft": "rules.require_draft is called by the set-up API only",

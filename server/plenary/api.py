@@ -101,6 +101,11 @@ class ConsoleApi:
             return result
         return handle
 
+    def guard(self, fn: Callable[..., Awaitable[Any]], **options: Any) -> Handler:
+        """A route handler that checks the console's session (and CSRF) first, as the
+        set-up routes do; for routes other modules add (themes)."""
+        return self._guard(fn, **options)
+
     def _check_origin(self, request: Request, content_type: str) -> None:
         # SameSite=Strict already keeps the cookie off cross-site requests; a JSON
         # (or CSV) content type and a same-origin Origin close the rest. Browsers

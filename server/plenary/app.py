@@ -26,6 +26,8 @@ from .live.guard import FrameGuard
 from .live.pubsub import RedisManager, redis_options
 from .live.redis_state import RedisPresence, RedisWindowStore
 from .store import Database
+from .themes import http as themes_http
+from .themes.service import Themes
 from .web import SecurityHeaders, routes
 
 log = logging.getLogger("plenary")
@@ -48,11 +50,19 @@ class Plenary:
             self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
         else:
             self.channel = Channel(self.actions)
+        self.themes = Themes(self.db, interval_s=config.themes_interval,
+                             model_path=config.themes_model)
+        # Every committed change: posted, edited, revealed or hidden notes are
+        # embedded and their stage re-themed (off the event loop).
+        self.actions.writes.on_commit(self.themes.observe)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Any) -> AsyncIterator[None]:
             await self.db.migrate()
             log.info("database ready: %s", self.db.url.split("@")[-1])
+            if self.themes.unavailable:
+                log.info("themes off: %s", self.themes.unavailable)
+            self.themes.start()
             gcpolicy.apply()
             gcpolicy.watch()
             freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
@@ -62,6 +72,7 @@ class Plenary:
                 yield
             finally:
                 freezer.cancel()
+                await self.themes.stop()
                 if self.shared_presence is not None:
                     await self.shared_presence.stop()
                 if self.redis is not None:
@@ -74,6 +85,7 @@ class Plenary:
                          self.channel.revoke)
         http = Starlette(
             routes=[*api.routes(), *export_http.routes(self.db, secret),
+                    *themes_http.routes(self.themes, self.actions, api, secret),
                     *routes(config.static_dir, self.db)],
             middleware=[
                 # Venue wifi is slow: pages and scripts shrink to a third gzipped.

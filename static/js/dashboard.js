@@ -10,6 +10,7 @@ import { $, linkToken, h, say } from "./dom.js";
 import { mmss, plural, topicKey } from "./rules.js";
 import { watchEvent } from "./event-view.js";
 import { recordTotal } from "./overview-state.js";
+import * as themesView from "./themes-view.js";
 
 const token = linkToken("dashboard"); // read once: the link's key never stays on screen
 const PAGE_MS = 12000; // how long each page of tables stays up
@@ -503,6 +504,9 @@ function topicTables(id) {
 function renderSpotlight() {
   const sp = live.state.event.spotlight;
   const box = $("spotlight");
+  // "What the room is saying": the cross-table themes have a view of their own.
+  if (themesView.shows(sp)) { box.hidden = true; themesView.show(sp, live.state.event, token); return; }
+  themesView.hide();
   if (!sp || !sp.kind) { box.hidden = true; return; }
   const { state } = live;
   const body = $("spot-body");

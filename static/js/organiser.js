@@ -7,6 +7,7 @@
 import { $, dropFragment, h, say } from "./dom.js";
 import { ago, mmss, plural, snippet, topicKey } from "./rules.js";
 import { watchEvent } from "./event-view.js";
+import { followThemes } from "./themes-console.js";
 import { api, fragment, tokens } from "./console-api.js";
 import { showSetup } from "./console-setup.js";
 
@@ -248,6 +249,8 @@ function connect(token) {
   live = watchEvent({
     auth: { token },
     onAction(state, a) {
+      // The themes panel follows the event's stage and spotlight (themes-console.js).
+      if (state.event) followThemes(state.event);
       if (a.type === "snapshot") {
         if (!$("main").hidden || legacy) show("main");
         return renderAll();

@@ -332,7 +332,7 @@ async def test_csv_neutralises_formulas_and_keeps_unicode(scenario):
 async def test_xlsx_notes_sheet_matches_the_store(scenario):
     data = await exported(scenario.db, scenario.event_id, "xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Notes", "Summaries", "Tables", "Event"]
+    assert wb.sheetnames == ["Notes", "Summaries", "Tables", "Event", "Themes"]
     ws = wb["Notes"]
     assert ws.freeze_panes == "A2"
     rows = list(ws.iter_rows(values_only=True))
@@ -392,7 +392,7 @@ async def test_xlsx_summaries_and_counts(scenario):
 
 async def test_json_is_the_complete_record(scenario):
     record = json.loads(await exported(scenario.db, scenario.event_id, "json"))
-    assert record["format"] == "plenary-event" and record["schema_version"] == 1
+    assert record["format"] == "plenary-event" and record["schema_version"] == 2
     assert record["exported_at"].endswith("Z")
     stored = await store_notes(scenario.db, scenario.event_id)
     live = {k: v for k, v in stored.items() if v["deleted_ms"] is None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plenary.export import FORMATS, record
-from plenary.export.columns import NOTE_COLUMNS, SUMMARY_COLUMNS
+from plenary.export.columns import NOTE_COLUMNS, SUMMARY_COLUMNS, THEME_COLUMNS
 
 from tests.conftest import ROOT
 
@@ -16,7 +16,7 @@ def test_every_format_is_documented():
 
 
 def test_every_spreadsheet_column_is_documented():
-    for column in (*NOTE_COLUMNS, *SUMMARY_COLUMNS):
+    for column in (*NOTE_COLUMNS, *SUMMARY_COLUMNS, *THEME_COLUMNS):
         assert f"`{column}`" in DOC, column
 
 

@@ -16,7 +16,7 @@ from tests.unit.factories import template
 def minimal() -> dict[str, Any]:
     """A valid record: one topic, one table, one participant, one note, one vote."""
     return {
-        "format": "plenary-event", "schema_version": 1,
+        "format": "plenary-event", "schema_version": 2,
         "exported_at": "2025-03-14T17:00:00.000Z", "generator": "plenary 0.1.0",
         "event": {"id": "event0001", "title": "T", "venue": "", "starts_on": None,
                   "template_name": "test", "template": template().to_data(),
@@ -41,6 +41,12 @@ def minimal() -> dict[str, Any]:
         "votes": [{"id": "vote00001", "table_id": "table0001", "note_id": "note00001",
                    "participant_id": "person0001",
                    "stage_index": 0, "created_ms": 2}],
+        "themes": [{"id": "th1", "stage_index": 0, "category": None, "name": "Hi · there",
+                    "named_size": 1, "notes": ["note00001"], "keywords": ["hi"], "tables": 1,
+                    "topics": 1, "rank": 0, "active": True, "label": "Greetings",
+                    "hidden": False, "merged_into": None, "created_ms": 3,
+                    "updated_ms": 4}],
+        "theme_exclusions": [{"theme_id": "th1", "note_id": "note00001"}],
     }
 
 
@@ -51,6 +57,16 @@ def test_a_valid_record_becomes_rows_for_every_column():
     assert "votes" not in note and note["deleted_ms"] is None
     assert rows.participants[0]["display_name"] is None
     assert rows.tables[0]["event_id"] == rows.topics[0]["event_id"] == "event0001"
+
+
+def test_themes_come_back_with_their_event_and_a_version_1_record_has_none():
+    rows = record.rows_from_record(minimal())
+    assert rows.themes[0]["event_id"] == "event0001" and rows.themes[0]["label"] == "Greetings"
+    assert rows.theme_exclusions == [{"theme_id": "th1", "note_id": "note00001"}]
+    old = minimal() | {"schema_version": 1}
+    del old["themes"], old["theme_exclusions"]
+    rows = record.rows_from_record(old)
+    assert rows.themes == [] and rows.theme_exclusions == []
 
 
 def test_every_column_of_the_store_is_recorded_or_left_out_on_purpose():
@@ -71,7 +87,13 @@ def broken(change) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d.update(format="something-else"), "format"),
-    (lambda d: d.update(schema_version=2), "schema version 2"),
+    (lambda d: d.update(schema_version=3), "schema version 3"),
+    (lambda d: d.update(schema_version=True), "schema version True"),
+    (lambda d: d["themes"][0].update(notes=["gone"]), "themes[0].notes has 'gone'"),
+    (lambda d: d["themes"][0].update(keywords=[1]), "themes[0].keywords should be a list"),
+    (lambda d: d["themes"][0].update(merged_into="x"), "themes[0].merged_into 'x'"),
+    (lambda d: d["theme_exclusions"][0].update(theme_id="x"), "theme_exclusions[0].theme_id"),
+    (lambda d: d["theme_exclusions"][0].update(note_id="x"), "theme_exclusions[0].note_id"),
     (lambda d: d.pop("votes"), "no 'votes'"),
     (lambda d: d.update(notes={}), "'notes' is not a list"),
     (lambda d: d["notes"][0].pop("text"), "notes[0] has no 'text'"),

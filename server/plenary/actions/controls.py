@@ -12,6 +12,7 @@ from ..domain.errors import IllegalMove, NotFound
 from ..domain.payloads import BoardLock, MessageSet, SpotlightSet, TimerSet
 from ..domain.permissions import Action, authorize
 from ..store import queries as q
+from ..store.themes import theme_row
 from ..wire import event_out, note_out
 from .common import Outcome, Row, Session, load_event, load_scope
 
@@ -53,6 +54,13 @@ def _check_spotlight(conn: Connection, event_id: str, kind: str,
                      target: str | int | None) -> Row | None:
     """Check the spotlight's target is this event's (and public); a note is returned."""
     missing = NotFound(f"There is no such {kind} in this event.")
+    if kind == "themes":  # the room's cross-table themes
+        return None
+    if kind == "theme":
+        theme = theme_row(conn, target) if isinstance(target, str) else None
+        if theme is None or theme["event_id"] != event_id or theme["hidden"]:
+            raise missing
+        return None
     if kind == "topic":
         topic = q.topic_of(conn, target if isinstance(target, int) else None)
         if topic is None or topic["event_id"] != event_id:

@@ -188,7 +188,8 @@ class MessageSet(_Payload):
 
 
 class SpotlightSet(_Payload):
-    kind: Literal["table", "topic", "note"] | None
+    # "themes": the room's cross-table themes; "theme": one of them (by id).
+    kind: Literal["table", "topic", "note", "themes", "theme"] | None
     id: StrictStr | StrictInt | None = None
 
 

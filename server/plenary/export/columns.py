@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..store.records import EventInfo, NoteRecord, SummaryRecord, TableCounts, TableRecord
+from ..store.records import (
+    AcrossTheme,
+    EventInfo,
+    NoteRecord,
+    SummaryRecord,
+    TableCounts,
+    TableRecord,
+)
 from ._text import utc
+from .report import quote_place
 
 Value = str | int | bool | datetime | None
 
@@ -54,3 +62,17 @@ def table_columns(event: EventInfo) -> tuple[str, ...]:
 def table_row(c: TableCounts) -> tuple[Value, ...]:
     return (c.number, c.topic_title, c.facilitator_name, c.participants, c.notes, c.hidden,
             c.merged, c.starred, c.late, c.votes, c.summaries, *c.per_stage)
+
+
+THEME_COLUMNS: tuple[str, ...] = ("Stage no.", "Stage", "Category", "Theme", "Keywords",
+                                  "Tables", "Topics", "Notes", "Quote", "Quote from",
+                                  "Theme id")
+
+
+def theme_row(stage_number: int, stage_title: str, category: str | None,
+              t: AcrossTheme) -> tuple[Value, ...]:
+    """One "Across the tables" theme, as a spreadsheet row."""
+    quote = t.quotes[0] if t.quotes else None
+    return (stage_number, stage_title, category, t.title, ", ".join(t.keywords), t.tables,
+            t.topics, t.notes, quote.text if quote else None,
+            quote_place(quote.table_number, quote.topic_title) if quote else None, t.id)

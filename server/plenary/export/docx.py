@@ -33,7 +33,16 @@ from docx.text.paragraph import Paragraph
 
 from ..store.records import EventReader, NoteRecord
 from ._text import YIELD_EVERY, is_rtl, long_date, plural, xml_safe
-from .report import Head, StageSection, TableSection, note_meta, read_report
+from .report import (
+    ACROSS_INTRO,
+    Head,
+    StageSection,
+    TableSection,
+    note_meta,
+    quote_place,
+    read_report,
+    theme_facts,
+)
 
 _INK = RGBColor(0x1F, 0x2A, 0x44)
 _MUTED = RGBColor(0x59, 0x59, 0x59)
@@ -57,6 +66,7 @@ class _Builder:
         self._title_page()
         self._contents()
         self._overview()
+        self._across()
 
     # --- styles and page ----------------------------------------------------------
 
@@ -259,6 +269,8 @@ class _Builder:
         _instr(begin, ' TOC \\o "1-2" \\h \\z \\u ')
         _field_char(begin, "separate")
         _link(begin, "overview", "Overview")
+        if self.head.across:
+            _link(self._p(style=self.s_toc[1]), "across", "Across the tables")
         for topic in self.head.contents:
             _link(self._p(style=self.s_toc[1]), topic.anchor, topic.title)
             for anchor, name in topic.tables:
@@ -280,6 +292,29 @@ class _Builder:
                   f"Table {n.table_number}" + (f" · {n.topic_title}" if n.topic_title else ""))
                  for n in stage.ideas],
                 [9.4, 1.4, 5.8], header=("Idea", "Votes", "Table"), numeric={1})
+
+    def _across(self) -> None:
+        if not self.head.across:
+            return
+        self._heading("Across the tables", 1, "across", new_page=True)
+        self._p(ACROSS_INTRO, self.s_muted)
+        for stage in self.head.across:
+            self._heading(f"Stage {stage.number}. {stage.title}", 2)
+            for scope in stage.scopes:
+                if scope.label:
+                    self._p(scope.label, self.s_label)
+                for theme in scope.themes:
+                    p = _paragraph(self.s_group.style_id, rtl=is_rtl(theme.title))
+                    _run(p, theme.title, rtl=is_rtl(theme.title))
+                    _run(p, "  —  " + theme_facts(theme), self.c_meta.style_id)
+                    self._end.addprevious(p)
+                    for q in theme.quotes:
+                        text = q.text.strip()
+                        p = _paragraph(self.s_note.style_id, rtl=is_rtl(text))
+                        _run(p, f"“{text}”", rtl=is_rtl(text))
+                        _run(p, "  —  " + quote_place(q.table_number, q.topic_title),
+                             self.c_meta.style_id)
+                        self._end.addprevious(p)
 
     def add(self, section: TableSection) -> None:
         """One table's part of the report."""

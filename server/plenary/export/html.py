@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 
 from ..store.records import EventReader, NoteRecord
 from ._text import long_date, plural
-from .report import Head, StageSection, TableSection, note_meta, read_report
+from .report import (
+    ACROSS_INTRO,
+    Head,
+    StageSection,
+    TableSection,
+    note_meta,
+    quote_place,
+    read_report,
+    theme_facts,
+)
 
 CSS = """
 :root { --ink: #1f2a44; --muted: #595959; --accent: #b45f06; --rule: #d0d7e5; }
@@ -52,7 +61,7 @@ nav.toc a { color: var(--ink); }
 @media print {
   body { font-size: 11pt; max-width: none; padding: 0; }
   .title-page { min-height: 240mm; padding-top: 60mm; }
-  nav.toc, section.overview, section.topic { break-before: page; }
+  nav.toc, section.overview, section.across, section.topic { break-before: page; }
   section.table + section.table { break-before: page; }
   h1, h2, h3, h4, .label, .group { break-after: avoid; }
   li, tr, .prompt, .summary p { break-inside: avoid; }
@@ -107,7 +116,9 @@ def _head(head: Head) -> str:
                    f"{'is' if t.hidden == 1 else 'are'} not included.</p>\n")
     out.append("</header>\n<nav class=\"toc\" aria-labelledby=\"contents\">\n"
                "<h2 id=\"contents\">Contents</h2>\n<ol>\n"
-               "<li><a href=\"#overview\">Overview</a></li>\n")
+               "<li><a href=\"#overview\">Overview</a></li>\n"
+               + ("<li><a href=\"#across\">Across the tables</a></li>\n" if head.across
+                  else ""))
     for topic in head.contents:
         out.append(f"<li><a href=\"#{topic.anchor}\" dir=\"auto\">{e(topic.title)}</a>\n<ol>\n")
         out += [f"<li><a href=\"#{a}\">{e(name)}</a></li>\n" for a, name in topic.tables]
@@ -131,6 +142,32 @@ def _head(head: Head) -> str:
                        f"<td class=\"n\">{n.votes or '–'}</td>"
                        f"<td dir=\"auto\">{e(place)}</td></tr>\n")
         out.append("</tbody>\n</table>\n")
+    out.append("</section>\n")
+    out.append(_across(head))
+    return "".join(out)
+
+
+def _across(head: Head) -> str:
+    if not head.across:
+        return ""
+    out = ["<section class=\"across\">\n<h2 id=\"across\">Across the tables</h2>\n",
+           f"<p class=\"muted\">{e(ACROSS_INTRO)}</p>\n"]
+    for stage in head.across:
+        out.append(f"<h3>Stage {stage.number}. {e(stage.title)}</h3>\n")
+        for scope in stage.scopes:
+            if scope.label:
+                out.append(f"<h4 dir=\"auto\">{e(scope.label)}</h4>\n")
+            out.append("<ol class=\"themes\">\n")
+            for theme in scope.themes:
+                out.append(f"<li><p class=\"theme\" dir=\"auto\"><strong>{e(theme.title)}"
+                           f"</strong> <span class=\"meta\">— {e(theme_facts(theme))}</span>"
+                           "</p>\n<ul class=\"notes\">\n")
+                for q in theme.quotes:
+                    place = quote_place(q.table_number, q.topic_title)
+                    out.append(f"<li dir=\"auto\">“{e(q.text)}” <span class=\"meta\">— "
+                               f"{e(place)}</span></li>\n")
+                out.append("</ul></li>\n")
+            out.append("</ol>\n")
     out.append("</section>\n")
     return "".join(out)
 

@@ -70,6 +70,9 @@ async def render(reader: EventReader, exported_ms: int) -> AsyncIterator[str]:
         ("summaries", once(await reader.summaries()), record.summary_item),
         ("notes", reader.notes(), record.note_item),
         ("votes", reader.votes(), record.vote_item),
+        ("themes", once(await reader.themes()), record.theme_item),
+        ("theme_exclusions", once(await reader.theme_exclusions()),
+         record.theme_exclusion_item),
     ]
     for name, batches, to_item in parts:
         async for piece in part(name, batches, to_item):

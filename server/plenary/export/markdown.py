@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 
 from ..store.records import EventReader, NoteRecord
 from ._text import long_date, plural
-from .report import Head, StageSection, TableSection, note_meta, read_report
+from .report import (
+    ACROSS_INTRO,
+    Head,
+    StageSection,
+    TableSection,
+    note_meta,
+    quote_place,
+    read_report,
+    theme_facts,
+)
 
 # Significant anywhere in a line: emphasis, code, links and images, raw HTML
 # and entities, table cells, strikethrough, and the escape itself.
@@ -75,6 +84,8 @@ def _head(head: Head) -> str:
         out.append(f"\n{plural(t.hidden, 'note')} hidden by facilitators "
                    f"{'is' if t.hidden == 1 else 'are'} not included.\n")
     out.append("\n## Contents\n\n- [Overview](#overview)\n")
+    if head.across:
+        out.append("- [Across the tables](#across)\n")
     for topic in head.contents:
         out.append(f"- [{md(topic.title)}](#{topic.anchor})\n")
         out += [f"  - [{name}](#{anchor})\n" for anchor, name in topic.tables]
@@ -92,6 +103,25 @@ def _head(head: Head) -> str:
             out.append(f"{i}. {'★ ' if n.starred else ''}{md_block(n.text, '   ')} — "
                        f"*{md(' · '.join(facts))}*\n")
         out.append("\n")
+    out.append(_across(head))
+    return "".join(out)
+
+
+def _across(head: Head) -> str:
+    if not head.across:
+        return ""
+    out = [f"<a id=\"across\"></a>\n\n## Across the tables\n\n{md(ACROSS_INTRO)}\n\n"]
+    for stage in head.across:
+        out.append(f"### Stage {stage.number}. {md(stage.title)}\n\n")
+        for scope in stage.scopes:
+            if scope.label:
+                out.append(f"#### {md(scope.label)}\n\n")
+            for i, theme in enumerate(scope.themes, 1):
+                out.append(f"{i}. **{md(theme.title)}** — *{md(theme_facts(theme))}*\n")
+                for q in theme.quotes:
+                    place = quote_place(q.table_number, q.topic_title)
+                    out.append(f"   - “{md_block(q.text, '     ')}” — *{md(place)}*\n")
+            out.append("\n")
     return "".join(out)
 
 

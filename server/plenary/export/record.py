@@ -6,8 +6,12 @@ Reading a record checks every field's presence and type, so a damaged or foreign
 file is refused with a message that names the part and the field.
 
 Never in a record: deleted notes (and votes on them), participants' display
-names, rejoin keys (only their hashes, as the database keeps them), and the
-change log that live pages replay (it is rebuilt as the event goes on).
+names, rejoin keys (only their hashes, as the database keeps them), the
+change log that live pages replay (it is rebuilt as the event goes on), and the
+notes' embeddings (recomputed from the text by the themes extra).
+
+Version 2 added the cross-table themes (``themes``, ``theme_exclusions``);
+a version 1 record still imports, with no themes.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ from ..store.records import (
     RecordRows,
     SummaryRecord,
     TableRecord,
+    ThemeRecord,
     TopicRecord,
     VoteRecord,
 )
 from .record_values import position_problems, value_problem
 
 FORMAT = "plenary-event"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this Plenary imports; what a version lacks comes back empty.
+READS = {1: ("themes", "theme_exclusions"), 2: ()}
 
 _STR = (str,)
 _OPT_STR = (str, type(None))
@@ -39,6 +46,7 @@ _INT = (int,)
 _OPT_INT = (int, type(None))
 _BOOL = (bool,)
 _DICT = (dict,)
+_LIST = (list,)
 
 #: Every part of a record, its fields and their JSON types, in the order written.
 FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -70,10 +78,18 @@ FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     },
     "votes": {"id": _STR, "table_id": _STR, "note_id": _STR, "participant_id": _STR,
               "stage_index": _INT, "created_ms": _INT},
+    "themes": {
+        "id": _STR, "stage_index": _INT, "category": _OPT_STR, "name": _STR,
+        "named_size": _INT, "notes": _LIST, "keywords": _LIST, "tables": _INT,
+        "topics": _INT, "rank": _INT, "active": _BOOL, "label": _OPT_STR, "hidden": _BOOL,
+        "merged_into": _OPT_STR, "created_ms": _INT, "updated_ms": _INT,
+    },
+    "theme_exclusions": {"theme_id": _STR, "note_id": _STR},
 }
 
 #: Parts that are lists, in the order a record holds them.
-LISTS = ("topics", "tables", "participants", "groups", "summaries", "notes", "votes")
+LISTS = ("topics", "tables", "participants", "groups", "summaries", "notes", "votes",
+         "themes", "theme_exclusions")
 
 #: Fields a record carries that are not stored (recomputed from other rows).
 DERIVED = {"notes": frozenset({"votes"})}
@@ -85,18 +101,21 @@ NOT_RECORDED: dict[str, dict[str, str]] = {
     "tables": {"event_id": "implied: the record is one event"},
     "participants": {"display_name": "names reach a record only on named notes"},
     "notes": {"deleted_ms": "deleted notes are not in a record"},
+    "themes": {"event_id": "implied: the record is one event"},
 }
 
 #: The store's tables a record leaves out altogether.
 NOT_RECORDED_TABLES = {
     "changes": "the log live pages replay; it starts again after an import",
+    "note_vectors": "embeddings, recomputed from the notes' text (the themes extra)",
     "console_sessions": "who is signed in to a console here: a server's, not an event's",
 }
 
 #: Which store table each part of a record fills.
 STORE_TABLES = {"event": "events", "topics": "topics", "tables": "board_tables",
                 "participants": "participants", "groups": "note_groups",
-                "summaries": "summaries", "notes": "notes", "votes": "votes"}
+                "summaries": "summaries", "notes": "notes", "votes": "votes",
+                "themes": "themes", "theme_exclusions": "theme_exclusions"}
 
 
 # --- writing -----------------------------------------------------------------
@@ -148,6 +167,18 @@ def vote_item(v: VoteRecord) -> dict[str, Any]:
             "created_ms": v.created_ms}
 
 
+def theme_item(t: ThemeRecord) -> dict[str, Any]:
+    return {"id": t.id, "stage_index": t.stage_index, "category": t.category, "name": t.name,
+            "named_size": t.named_size, "notes": t.notes, "keywords": t.keywords,
+            "tables": t.tables, "topics": t.topics, "rank": t.rank, "active": t.active,
+            "label": t.label, "hidden": t.hidden, "merged_into": t.merged_into,
+            "created_ms": t.created_ms, "updated_ms": t.updated_ms}
+
+
+def theme_exclusion_item(pair: tuple[str, str]) -> dict[str, Any]:
+    return {"theme_id": pair[0], "note_id": pair[1]}
+
+
 # --- reading -----------------------------------------------------------------
 
 def _bad(message: str) -> InvalidPayload:
@@ -185,9 +216,11 @@ def rows_from_record(data: Any) -> RecordRows:
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise _bad(f"its \"format\" is not {FORMAT!r}.")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise _bad(f"it has schema version {version!r}; this Plenary reads version "
-                   f"{SCHEMA_VERSION}. Import it with a Plenary of the same version.")
+    if type(version) is not int or version not in READS:
+        raise _bad(f"it has schema version {version!r}; this Plenary reads versions "
+                   f"{', '.join(map(str, READS))}. Import it with a Plenary of the same "
+                   "version.")
+    data = dict(data) | {part: [] for part in READS[version]}
     for part in ("event", *LISTS):
         if part not in data:
             raise _bad(f"it has no {part!r}.")
@@ -210,9 +243,12 @@ def rows_from_record(data: Any) -> RecordRows:
                 raise _bad(f"{part}[{i}].{problem}.")
     _check_unique_codes(parts["tables"])
     _check_references(parts)
+    _check_themes(parts)
     event["spotlight"] = _spotlight(event["spotlight"], parts["notes"])
     # What a record leaves out comes back as: no deletion, no name, this event.
     restored = {"event_id": event["id"], "deleted_ms": None, "display_name": None}
+    for row in parts["themes"]:  # text lists: notes and keywords
+        row["notes"], row["keywords"] = list(row["notes"]), list(row["keywords"])
     for part, columns in NOT_RECORDED.items():
         for row in parts[part]:
             row.update({c: restored[c] for c in columns})
@@ -259,3 +295,22 @@ def _check_references(parts: dict[str, list[dict[str, Any]]]) -> None:
                 value = row.get(field)
                 if field in row and value is not None and value not in ids:
                     raise _bad(f"{part}[{i}].{field} {value!r} is not in the record.")
+
+
+def _check_themes(parts: dict[str, list[dict[str, Any]]]) -> None:
+    """Themes name notes of the record, exclusions name its themes, ids are text."""
+    notes = {n["id"] for n in parts["notes"]}
+    ids = {t["id"] for t in parts["themes"]}
+    for i, t in enumerate(parts["themes"]):
+        for field in ("notes", "keywords"):
+            if not all(isinstance(x, str) for x in t[field]):
+                raise _bad(f"themes[{i}].{field} should be a list of text.")
+        stray = [n for n in t["notes"] if n not in notes]
+        if stray:
+            raise _bad(f"themes[{i}].notes has {stray[0]!r}, which is not in the record.")
+        if t["merged_into"] is not None and t["merged_into"] not in ids:
+            raise _bad(f"themes[{i}].merged_into {t['merged_into']!r} is not in the record.")
+    for i, x in enumerate(parts["theme_exclusions"]):
+        if x["theme_id"] not in ids:
+            raise _bad(f"theme_exclusions[{i}].theme_id {x['theme_id']!r} is not in the "
+                       "record.")

@@ -12,10 +12,12 @@ shown. Anonymous notes carry no name: their ``author`` is None.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain.template import Stage
 from ..store.records import (
+    AcrossScope,
+    AcrossTheme,
     EventInfo,
     EventReader,
     NoteRecord,
@@ -38,6 +40,15 @@ class OverviewStage:
 
 
 @dataclass(frozen=True, slots=True)
+class AcrossStage:
+    """A stage's cross-table themes (per category when the stage has categories)."""
+
+    number: int
+    title: str
+    scopes: list[AcrossScope]
+
+
+@dataclass(frozen=True, slots=True)
 class ContentsTopic:
     """A topic and its tables, for the contents list."""
 
@@ -53,6 +64,8 @@ class Head:
     exported_ms: int
     overview: list[OverviewStage]
     contents: list[ContentsTopic]
+    #: "Across the tables": only stages that have themes (none without the extra).
+    across: list[AcrossStage] = field(default_factory=list)
 
     @property
     def draft(self) -> bool:
@@ -145,7 +158,26 @@ async def read_head(reader: EventReader, exported_ms: int,
         if not contents or contents[-1].anchor != anchor:
             contents.append(ContentsTopic(anchor, t.topic_title or "No topic", []))
         contents[-1].tables.append((table_anchor(t.number), table_name(t.number)))
-    return Head(event, await reader.totals(counts), exported_ms, overview, contents)
+    across = [AcrossStage(i + 1, stage.title, scopes)
+              for i, stage in enumerate(event.template.stages)
+              if (scopes := await reader.across_tables(i))]
+    return Head(event, await reader.totals(counts), exported_ms, overview, contents, across)
+
+
+def theme_facts(theme: AcrossTheme) -> str:
+    """'5 tables · 3 topics · 12 notes'."""
+    return " · ".join((plural(theme.tables, "table"), plural(theme.topics, "topic"),
+                       plural(theme.notes, "note")))
+
+
+def quote_place(table_number: int, topic_title: str | None) -> str:
+    """Where a quote came from: 'Table 3, Homelessness'."""
+    return table_name(table_number) + (f", {topic_title}" if topic_title else "")
+
+
+ACROSS_INTRO = ("What came up at many tables: each stage's notes from every table grouped "
+                "into themes by meaning (on the organiser's machine), widest first, with "
+                "the notes closest to the heart of each theme as quotes.")
 
 
 async def read_report(reader: EventReader,

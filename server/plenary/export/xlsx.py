@@ -1,4 +1,4 @@
-"""XLSX: notes, summaries, per-table counts and the event's details, one sheet each.
+"""XLSX: notes, summaries, per-table counts, the event's details and the themes, one sheet each.
 
 openpyxl's write-only workbook writes each row to a temporary file as it is
 appended, so the notes stream through; the appends and the final zip run in a
@@ -25,11 +25,13 @@ from ._text import YIELD_EVERY, looks_like_formula, utc, xml_safe
 from .columns import (
     NOTE_COLUMNS,
     SUMMARY_COLUMNS,
+    THEME_COLUMNS,
     Value,
     note_row,
     summary_row,
     table_columns,
     table_row,
+    theme_row,
 )
 
 #: Column widths in characters; anything not listed gets 12.
@@ -39,6 +41,8 @@ WIDTHS = {
     "Hidden": 8, "Late": 7, "Private": 8, "Merged into": 14, "Created (UTC)": 19,
     "Edited (UTC)": 19, "Note id": 14, "Summary": 80, "Updated (UTC)": 19,
     "Facilitator": 20, "Participants": 12, "Notes": 8, "Field": 18, "Value": 60,
+    "Theme": 36, "Keywords": 30, "Tables": 7, "Topics": 7, "Quote": 60, "Quote from": 30,
+    "Theme id": 14,
 }
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="305496")
@@ -105,6 +109,7 @@ async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:
     summaries = _Sheet(wb, "Summaries", SUMMARY_COLUMNS, wrap=frozenset({"Summary"}))
     tables_sheet = _Sheet(wb, "Tables", table_columns(event))
     about = _Sheet(wb, "Event", ("Field", "Value"))
+    themes = _Sheet(wb, "Themes", THEME_COLUMNS, wrap=frozenset({"Theme", "Quote"}))
 
     async for batch in reader.notes():
         rows = [note_row(event, n) for n in batch]
@@ -130,7 +135,12 @@ async def write(reader: EventReader, exported_ms: int, out: IO[bytes]) -> None:
     ]
     details += [(f"Stage {i + 1}", s.title) for i, s in enumerate(event.template.stages)]
     about.append(details)
-    for sheet in (notes, summaries, tables_sheet, about):
+    rows = []
+    for i, stage in enumerate(event.template.stages):
+        for scope in await reader.across_tables(i, quotes=1):
+            rows += [theme_row(i + 1, stage.title, scope.label, t) for t in scope.themes]
+    await asyncio.to_thread(themes.append, rows)
+    for sheet in (notes, summaries, tables_sheet, about, themes):
         sheet.finish()
     await asyncio.to_thread(wb.save, out)
 

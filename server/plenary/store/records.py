@@ -38,6 +38,8 @@ from .schema import (
     notes,
     participants,
     summaries,
+    theme_exclusions,
+    themes,
     topics,
     votes,
 )
@@ -135,6 +137,58 @@ class SummaryRecord:
     stage_index: int
     text: str
     updated_ms: int
+
+
+@dataclass(slots=True)
+class ThemeRecord:
+    """A cross-table theme as stored (its notes: those not deleted, most central first)."""
+
+    id: str
+    stage_index: int
+    category: str | None
+    name: str
+    named_size: int
+    notes: list[str]
+    keywords: list[str]
+    tables: int
+    topics: int
+    rank: int
+    active: bool
+    label: str | None
+    hidden: bool
+    merged_into: str | None
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeQuote:
+    text: str
+    author: str | None
+    table_number: int
+    topic_title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AcrossTheme:
+    """A theme as the report shows it: counted from the notes that are public now."""
+
+    id: str
+    title: str
+    keywords: list[str]
+    notes: int
+    tables: int
+    topics: int
+    #: Most central first.
+    quotes: list[ThemeQuote]
+
+
+@dataclass(frozen=True, slots=True)
+class AcrossScope:
+    """One stage's themes under one category (label None: the stage has none)."""
+
+    label: str | None
+    themes: list[AcrossTheme]
 
 
 @dataclass(slots=True)
@@ -429,6 +483,81 @@ class EventReader:
         template = self.event.template
         return [_note_record(r, template) for r in (await self._conn.execute(stmt))]
 
+    async def themes(self) -> list[ThemeRecord]:
+        """The event's themes (for the record), by stage, category, rank and id; each
+        theme's notes only those that are in the record (not deleted)."""
+        stmt = (sa.select(themes).where(themes.c.event_id == self.event.id)
+                .order_by(themes.c.stage_index, themes.c.category.is_not(None),
+                          themes.c.category, themes.c.rank, self._id(themes.c.id)))
+        rows = [dict(r) for r in (await self._conn.execute(stmt)).mappings()]
+        alive = await self._live_note_ids(n for r in rows for n in r["notes"] or ())
+        return [ThemeRecord(
+            id=r["id"], stage_index=r["stage_index"], category=r["category"], name=r["name"],
+            named_size=r["named_size"], notes=[n for n in r["notes"] or () if n in alive],
+            keywords=list(r["keywords"] or ()), tables=r["tables"], topics=r["topics"],
+            rank=r["rank"], active=bool(r["active"]), label=r["label"],
+            hidden=bool(r["hidden"]), merged_into=r["merged_into"],
+            created_ms=r["created_ms"], updated_ms=r["updated_ms"]) for r in rows]
+
+    async def theme_exclusions(self) -> list[tuple[str, str]]:
+        """(theme id, note id) the organiser moved out, for notes in the record."""
+        stmt = (sa.select(theme_exclusions.c.theme_id, theme_exclusions.c.note_id)
+                .select_from(theme_exclusions.join(themes, themes.c.id ==
+                                                   theme_exclusions.c.theme_id)
+                             .join(notes, notes.c.id == theme_exclusions.c.note_id))
+                .where(themes.c.event_id == self.event.id, _live())
+                .order_by(self._id(theme_exclusions.c.theme_id),
+                          self._id(theme_exclusions.c.note_id)))
+        return [(a, b) for a, b in (await self._conn.execute(stmt)).all()]
+
+    async def _live_note_ids(self, ids: Iterable[str], *, public: bool = False) -> set[str]:
+        wanted = list(dict.fromkeys(ids))
+        out: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            cond = [notes.c.id.in_(wanted[start:start + 500]), _live()]
+            if public:
+                cond += [notes.c.hidden.is_(False), notes.c.private.is_(False),
+                         notes.c.merged_into.is_(None)]
+            out |= set((await self._conn.execute(sa.select(notes.c.id).where(*cond))
+                        ).scalars())
+        return out
+
+    async def across_tables(self, stage_index: int, *, quotes: int = 3) -> list[AcrossScope]:
+        """The stage's themes for the report: not hidden or merged away, counted from
+        the notes everyone may see now, widest first, with a few quotes each."""
+        template = self.event.template
+        stage = template.stages[stage_index] if 0 <= stage_index < len(template.stages) \
+            else None
+        labels = {c.id: c.label for c in stage.categories} if stage else {}
+        shown = [t for t in await self.themes() if t.stage_index == stage_index and t.active
+                 and not t.hidden and t.merged_into is None]
+        public = await self._live_note_ids((n for t in shown for n in t.notes), public=True)
+        wanted = [n for t in shown for n in t.notes if n in public]
+        places: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(wanted), 500):
+            rows = await self._conn.execute(
+                sa.select(notes.c.id, notes.c.text, notes.c.author, notes.c.table_id,
+                          board_tables.c.number, topics.c.title, board_tables.c.topic_id)
+                .select_from(self._tables_join(notes))
+                .where(notes.c.id.in_(wanted[start:start + 500])))
+            for nid, text, author, table_id, number, topic, topic_id in rows:
+                places[nid] = (text, author, table_id, number, topic, topic_id)
+        scopes: dict[str | None, list[AcrossTheme]] = {}
+        for t in shown:
+            members = [places[n] for n in t.notes if n in places]
+            if not members:
+                continue
+            scopes.setdefault(t.category, []).append(AcrossTheme(
+                id=t.id, title=t.label or t.name, keywords=t.keywords, notes=len(members),
+                tables=len({m[2] for m in members}),
+                topics=len({m[5] for m in members if m[5] is not None}),
+                quotes=[ThemeQuote(m[0], m[1], m[3], m[4]) for m in members[:quotes]]))
+        order = sorted(scopes, key=lambda c: (c is not None, c or ""))
+        return [AcrossScope(labels.get(c, c) if c else None,
+                            sorted(scopes[c], key=lambda a: (-a.tables, -a.notes,
+                                                             a.title.lower())))
+                for c in order]
+
     async def counts(self) -> list[TableCounts]:
         """Each table's figures, in table order."""
         event_id = self.event.id
@@ -551,6 +680,8 @@ class RecordRows:
     summaries: Sequence[Row]
     notes: Sequence[Row]
     votes: Sequence[Row]
+    themes: Sequence[Row] = ()
+    theme_exclusions: Sequence[Row] = ()
 
 
 #: Each part of a record and the table it fills, in the order the foreign keys need.
@@ -562,6 +693,8 @@ RESTORE_ORDER: tuple[tuple[str, sa.Table], ...] = (
     ("summaries", summaries),
     ("notes", notes),
     ("votes", votes),
+    ("themes", themes),
+    ("theme_exclusions", theme_exclusions),
 )
 
 

@@ -166,6 +166,54 @@ changes = sa.Table(
     sa.Column("private_to", sa.String(16)),
 )
 
+# One sentence embedding per note (the themes extra), computed off the event loop
+# after the note is posted or edited. ``source_ms`` is the note's updated_ms (or
+# created_ms) the vector was made from: an edit makes it stale.
+note_vectors = sa.Table(
+    "note_vectors",
+    metadata,
+    sa.Column("note_id", sa.String(64), sa.ForeignKey("notes.id"), primary_key=True),
+    sa.Column("event_id", sa.String(16), sa.ForeignKey("events.id"), nullable=False, index=True),
+    sa.Column("model", sa.String(40), nullable=False),
+    sa.Column("source_ms", sa.BigInteger, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)
+
+# Cross-table themes of one stage (and category). The refresher writes the computed
+# columns; the organiser writes label, hidden and merged_into, and nothing else
+# writes those, so neither overwrites the other.
+themes = sa.Table(
+    "themes",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("event_id", sa.String(16), sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("stage_index", sa.Integer, nullable=False),
+    sa.Column("category", sa.String(40)),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("named_size", sa.Integer, nullable=False, server_default="0"),
+    # Note ids, most central first; empty when the theme has no notes now.
+    sa.Column("notes", sa.JSON, nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("tables", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("topics", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rank", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("label", sa.String(80)),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("merged_into", sa.String(16)),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_themes_event_stage", "event_id", "stage_index"),
+)
+
+# Notes the organiser moved out of a theme: they stay out however it is recomputed.
+theme_exclusions = sa.Table(
+    "theme_exclusions",
+    metadata,
+    sa.Column("theme_id", sa.String(16), sa.ForeignKey("themes.id"), primary_key=True),
+    sa.Column("note_id", sa.String(64), sa.ForeignKey("notes.id"), primary_key=True),
+)
+
 # The organiser consoles signed in now. The signed cookie names one by a random id
 # (only its hash is kept here): signing out deletes the row, so a copied cookie
 # stops working with the console it was copied from.

@@ -1,0 +1,149 @@
+"""Grouping notes by meaning, and the words that set each group apart.
+
+Average-linkage agglomerative clustering (scikit-learn) on the notes' vectors, after
+taking out what every note of the stage shares (the stage's prompt pulls all its
+answers one way; the mean is that pull). A handful of notes says little about that
+pull, so the mean is taken out in proportion to how many notes there are, and the
+distance threshold moves with it from the raw space's to the centred space's.
+Above EXACT_LIMIT notes the clustering runs on a sample and the others join the
+nearest group, so 50,000 notes take seconds and bounded memory. Keywords are
+class-based TF-IDF: each group's notes as one document.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from ..domain.themes import Group
+
+#: Average cosine distance under which notes are one theme: in the raw space (a few
+#: notes) and the fully centred one (many). Chosen on tests/data/themes_labelled.txt
+#: (see tests/unit/test_themes_quality.py).
+RAW_DISTANCE = 0.6
+CENTRED_DISTANCE = 0.9
+#: With n notes, n / (n + SHRINK) of their mean is taken out.
+SHRINK = 10
+#: Up to this many notes are clustered exactly (the distance matrix is n²/2 floats:
+#: 2,000 notes are 16 MB); beyond it, a sample this size is, and the rest assigned.
+EXACT_LIMIT = 2000
+#: Rounds of "cluster a sample, assign the rest" before what is left stays alone.
+ROUNDS = 4
+KEYWORDS = 8
+#: Words that say nothing about what a note is about, on top of English stop words.
+_FILLER = frozenset({"need", "needs", "make", "makes", "like", "just", "really", "lot",
+                     "lots", "want", "think", "good", "better", "things", "thing", "way",
+                     "dont", "don", "doesn", "didn", "isn", "aren", "cant", "won", "ve",
+                     "ll", "use", "used", "new", "people", "get", "gets", "got"})
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _FILLER)
+#: Words of two or more letters (no digits): "A&E" and "12" say little on their own.
+WORDS = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+
+
+def _weight(n: int) -> float:
+    return n / (n + SHRINK)
+
+
+def centred(vectors: np.ndarray) -> np.ndarray:
+    """Unit vectors (float32) with (a share of) the set's mean taken out."""
+    x = np.array(vectors, dtype=np.float32)  # one copy; the rest is done in place
+    x -= _weight(len(x)) * x.mean(axis=0, keepdims=True)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return x
+
+
+def default_distance(n: int) -> float:
+    """The threshold for a set of ``n`` notes (see the module docstring)."""
+    return RAW_DISTANCE + _weight(n) * (CENTRED_DISTANCE - RAW_DISTANCE)
+
+
+def labels(vectors: np.ndarray, *, distance: float | None = None,
+           exact_limit: int = EXACT_LIMIT, seed: int = 0) -> np.ndarray:
+    """A group number for each vector (numbered from 0; -1 never appears)."""
+    return _labels(centred(vectors), distance=distance, exact_limit=exact_limit, seed=seed)
+
+
+def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
+            seed: int) -> np.ndarray:
+    n = len(x)
+    if n <= 1:
+        return np.zeros(n, dtype=np.int64)
+    distance = default_distance(n) if distance is None else distance
+    if n <= exact_limit:
+        return _exact(x, distance)
+    out = np.full(n, -1, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    # A note belongs with a group's centre when it is about as close to it as the
+    # group's members are to each other on average (cosine of the centre ~ sqrt).
+    join = math.sqrt(max(1.0 - distance, 0.01))
+    todo = np.arange(n)
+    next_label = 0
+    for _ in range(ROUNDS):
+        if len(todo) <= exact_limit:
+            sub = _exact(x[todo], distance)
+            out[todo] = sub + next_label
+            return out
+        sample = rng.choice(todo, size=exact_limit, replace=False)
+        sub = _exact(x[sample], distance)
+        sizes = np.bincount(sub)
+        keep = np.flatnonzero(sizes >= 2)
+        centres = np.stack([x[sample[sub == k]].mean(axis=0) for k in keep])
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        sims = x[todo] @ centres.T
+        best = sims.argmax(axis=1)
+        near = sims[np.arange(len(todo)), best] >= join
+        out[todo[near]] = best[near] + next_label
+        next_label += len(keep)
+        todo = todo[~near]
+    out[todo] = np.arange(len(todo)) + next_label  # far from everything: alone
+    return out
+
+
+def _exact(x: np.ndarray, distance: float) -> np.ndarray:
+    if len(x) <= 1:  # nothing (or one note) left to cluster
+        return np.zeros(len(x), dtype=np.int64)
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance,
+                                    metric="cosine", linkage="average")
+    return model.fit_predict(x).astype(np.int64)
+
+
+def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
+             ) -> dict[int, list[str]]:
+    """The words (and two-word phrases) most particular to each group, best first."""
+    ids = sorted(set(groups.tolist()))
+    docs = [" ".join(texts[i] for i in np.flatnonzero(groups == g)) for g in ids]
+    vectoriser = TfidfVectorizer(stop_words=STOP_WORDS, ngram_range=(1, 2), sublinear_tf=True,
+                                 token_pattern=WORDS)
+    try:
+        scores = vectoriser.fit_transform(docs)
+    except ValueError:  # only stop words everywhere
+        return {g: [] for g in ids}
+    vocab = vectoriser.get_feature_names_out()
+    out = {}
+    for row, g in enumerate(ids):
+        line = scores.getrow(row)
+        order = np.argsort(-line.data, kind="stable")[:top]
+        out[g] = [str(vocab[line.indices[j]]) for j in order]
+    return out
+
+
+def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str], *,
+           distance: float | None = None, exact_limit: int = EXACT_LIMIT,
+           seed: int = 0) -> list[Group]:
+    """The notes' groups, each with its notes most central first and its keywords."""
+    if len(ids) == 0:
+        return []
+    x = centred(vectors)
+    found = _labels(x, distance=distance, exact_limit=exact_limit, seed=seed)
+    words = keywords(texts, found)
+    out = []
+    for g in sorted(set(found.tolist())):
+        members = np.flatnonzero(found == g)
+        centre = x[members].mean(axis=0)
+        order = members[np.argsort(-(x[members] @ centre), kind="stable")]
+        out.append(Group(notes=tuple(ids[i] for i in order), keywords=tuple(words[g])))
+    return out

