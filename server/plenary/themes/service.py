@@ -122,17 +122,22 @@ class Themes:
         self._wake.set()
 
     async def _run(self) -> None:
+        paused = False
         while True:
             try:
                 await self._step()
+                paused = False
             except asyncio.CancelledError:
                 raise
-            except OperationalError as exc:
-                # A full disk or a busy database: the live channel reports it to people;
+            except OperationalError:
+                # A full disk or a busy database: the live channel already says so, once;
                 # themes wait and try again (the notes are still there, unembedded).
-                log.warning("themes paused for %.0f s: %s", RETRY_S,
-                            str(exc.orig).splitlines()[0] if exc.orig else exc)
+                if not paused:
+                    log.warning("themes paused by a database error; retrying every %.0f s",
+                                RETRY_S)
+                paused = True
                 await asyncio.sleep(RETRY_S)
+                continue
             except Exception:  # one bad refresh must not stop themes for good
                 log.exception("themes refresh failed")
                 await asyncio.sleep(1.0)
