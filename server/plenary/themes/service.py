@@ -19,6 +19,8 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -240,7 +242,8 @@ class Themes:
     def _process(self) -> ProcessPoolExecutor:
         if self._clusterer is None:
             self._clusterer = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"))
+                1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=follow_parent, initargs=(os.getpid(),))
         return self._clusterer
 
     # --- what the room and the console see --------------------------------------
@@ -402,3 +405,22 @@ def compute_refresh(notes: list[Row], stored: list[Row], excluded: dict[str, set
     known = engine.known_of(stored, excluded)
     scopes = engine.compute(notes, known, new_id)
     return engine.rows_to_write(scopes, known)
+
+
+#: How often the clustering process checks that its server is still there.
+PARENT_CHECK_S = 1.0
+
+
+def follow_parent(parent_pid: int) -> None:
+    """In the clustering process: exit as soon as the server that started it is gone.
+
+    A server killed outright (SIGKILL, the OOM killer) never shuts its pool down, and
+    the worker holds both ends of its own call queue, so it would wait forever as an
+    orphan holding its memory (and its parent's stdout).
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
