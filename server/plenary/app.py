@@ -49,7 +49,7 @@ class Plenary:
         if config.redis_url:
             self.channel = self._shared_channel(config.redis_url, config.redis_prefix)
         else:
-            self.channel = Channel(self.actions)
+            self.channel = Channel(self.actions, joins_per_minute=config.joins_per_minute)
         self.themes = Themes(self.db, interval_s=config.themes_interval,
                              model_path=config.themes_model)
         # Every committed change: posted, edited, revealed or hidden notes are
@@ -116,7 +116,8 @@ class Plenary:
         presence = RedisPresence(self.redis, prefix, manager.host_id, self._presence_elsewhere)
         self.shared_presence = presence
         channel = Channel(self.actions, client_manager=manager, presence=presence,
-                          join_store=RedisWindowStore(self.redis, prefix))
+                          join_store=RedisWindowStore(self.redis, prefix),
+                          joins_per_minute=self.config.joins_per_minute)
         manager.on_resubscribed = channel.resync_everyone_here
         log.info("sharing broadcasts, presence and join limits through Redis (prefix %r)",
                  prefix)

@@ -64,6 +64,11 @@ SETTINGS = [
     Setting("PLENARY_REDIS_PREFIX", "plenary",
             "Name of the socket.io channel and prefix of every Redis key, so that several "
             "deployments (or test runs) can share one Redis."),
+    Setting("PLENARY_JOINS_PER_MINUTE", "6000",
+            "New participants one client address may add a minute. A venue's phones often "
+            "reach a hosted server through one address (NAT), so the default lets a whole "
+            "conference arrive in the same minute; the cap of 100 participants per table "
+            "bounds what a script with a join code can add."),
     Setting("PLENARY_WORKERS", "1",
             "Server processes `plenary serve` starts on one port (--workers). More than one "
             "needs REDIS_URL and PLENARY_SECRET_KEY."),
@@ -88,6 +93,7 @@ class Config:
     redis_url: str | None = None
     redis_prefix: str = "plenary"
     workers: int = 1
+    joins_per_minute: int = 6000
 
     @property
     def shared(self) -> bool:
@@ -211,6 +217,7 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         redis_url=env.get("REDIS_URL") or None,
         redis_prefix=env.get("PLENARY_REDIS_PREFIX") or "plenary",
         workers=_positive_int(env, "PLENARY_WORKERS", 1),
+        joins_per_minute=_positive_int(env, "PLENARY_JOINS_PER_MINUTE", 6000),
     )
 
 

@@ -64,3 +64,15 @@ def test_the_deployment_guide_shows_the_tested_nginx_config_verbatim():
     conf = (ROOT / "deploy" / "nginx" / "plenary.conf").read_text()
     guide = (ROOT / "docs" / "deployment.md").read_text()
     assert f"```nginx\n{conf}```" in guide
+
+
+def test_the_join_rate_per_address_reaches_the_live_channel(tmp_path):
+    from plenary.app import create_app
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+           "PLENARY_SECRET_FILE": str(tmp_path / "k.key")}
+    # The default lets a whole conference behind one venue NAT join in one minute.
+    assert create_app(config.load(env)).channel.joins.joins >= 5000
+    tight = config.load(env | {"PLENARY_JOINS_PER_MINUTE": "40"})
+    assert tight.joins_per_minute == 40
+    assert create_app(tight).channel.joins.joins == 40

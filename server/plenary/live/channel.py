@@ -57,7 +57,7 @@ from ..domain.permissions import Role
 from ..store.queries import now_ms
 from .coalesce import Coalescer
 from .guard import GuardedServer, Refusal, hang_up
-from .joins import JoinLimiter
+from .joins import JOINS_ALLOWED, JoinLimiter
 from .limits import MemoryWindowStore, TokenBucket, WindowStore
 from .packet import Packet
 from .presence import LocalPresence, Presence, PresenceBatcher
@@ -196,7 +196,8 @@ class Channel:
 
     def __init__(self, actions: Actions, *, client_manager: Any = None,
                  join_store: WindowStore | None = None,
-                 presence: Presence | None = None) -> None:
+                 presence: Presence | None = None,
+                 joins_per_minute: int = JOINS_ALLOWED) -> None:
         self.actions = actions
         self.presence: Presence = presence or LocalPresence()
         self._presence_batch = PresenceBatcher(self._send_presence, PRESENCE_FLUSH_S)
@@ -222,7 +223,7 @@ class Channel:
         self.connections: dict[str, Connection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.dashboards = Coalescer(self._flush_dashboards, DASHBOARD_FLUSH_S)
-        self.joins = JoinLimiter(join_store or MemoryWindowStore())
+        self.joins = JoinLimiter(join_store or MemoryWindowStore(), joins=joins_per_minute)
         self.storage_full = False
         self._full_at = 0.0
         self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first

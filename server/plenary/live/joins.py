@@ -27,9 +27,10 @@ from .limits import WindowStore, retry_after
 
 #: Ten distinct wrong codes a minute forgives fat fingers and stale cards.
 WRONG_CODES_ALLOWED = 10
-#: Participants one address may add a minute: a full venue behind one NAT
-#: arrives over several minutes; a script making identities is stopped.
-JOINS_ALLOWED = 300
+#: Participants one address may add a minute (PLENARY_JOINS_PER_MINUTE): a whole
+#: conference behind one venue NAT arrives in the same minute, so the default is
+#: generous; the per-table cap (100) is what bounds identities made with one code.
+JOINS_ALLOWED = 6000
 WINDOW_S = 60.0
 
 
