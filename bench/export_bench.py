@@ -39,16 +39,16 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
+from _tables import replace_tables  # noqa: E402
 from plenary import export  # noqa: E402
 from plenary.actions.setup import create_event  # noqa: E402
-from plenary.domain.credentials import new_id, new_join_code  # noqa: E402
+from plenary.domain.credentials import new_id  # noqa: E402
 from plenary.domain.topics_csv import TopicSpec  # noqa: E402
 from plenary.export.cli import export_to_file  # noqa: E402
 from plenary.setup import load_template  # noqa: E402
 from plenary.store import Database  # noqa: E402
 from plenary.store import queries as q  # noqa: E402
 from plenary.store.schema import (  # noqa: E402
-    board_tables,
     note_groups,
     notes,
     participants,
@@ -105,14 +105,7 @@ async def generate(db: Database, sizes: Sizes, rng: random.Random) -> str:
                                   date="2025-03-14")
     now = q.now_ms()
     async with db.write() as conn:
-        topic_ids = [r[0] for r in await conn.execute(sa.text(
-            "SELECT id FROM topics WHERE event_id = :e ORDER BY position"), {"e": event_id})]
-        await conn.execute(sa.delete(board_tables).where(board_tables.c.event_id == event_id))
-        tables = [{"id": new_id(), "event_id": event_id, "number": i + 1,
-                   "topic_id": topic_ids[i % len(topic_ids)], "join_code": new_join_code(),
-                   "stage_index": 4, "step_index": 4}
-                  for i in range(sizes.tables)]
-        await conn.execute(sa.insert(board_tables), tables)
+        tables = await replace_tables(conn, event_id, sizes.tables, stage_index=4, step_index=4)
         await conn.run_sync(lambda c: q.update_event(c, event_id, status="closed", stage_index=4))
 
     per_table = sizes.notes // sizes.tables

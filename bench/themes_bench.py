@@ -51,8 +51,9 @@ BASE_RSS = rss_mb()
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from _tables import replace_tables  # noqa: E402
 from plenary.actions.setup import create_event  # noqa: E402
-from plenary.domain.credentials import new_id, new_join_code  # noqa: E402
+from plenary.domain.credentials import new_id  # noqa: E402
 from plenary.domain.topics_csv import TopicSpec  # noqa: E402
 from plenary.setup import load_template  # noqa: E402
 from plenary.store import Database  # noqa: E402
@@ -101,13 +102,7 @@ async def make_event(db: Database, tables: int, count: int, pool: list[tuple[str
                                   tables=1)
     now = q.now_ms()
     async with db.write() as conn:
-        topic_ids = [r[0] for r in await conn.execute(sa.text(
-            "SELECT id FROM topics WHERE event_id = :e ORDER BY position"), {"e": event_id})]
-        await conn.execute(sa.delete(board_tables).where(board_tables.c.event_id == event_id))
-        rows = [{"id": new_id(), "event_id": event_id, "number": i + 1,
-                 "topic_id": topic_ids[i % len(topic_ids)], "join_code": new_join_code()}
-                for i in range(tables)]
-        await conn.execute(sa.insert(board_tables), rows)
+        rows = await replace_tables(conn, event_id, tables)
         people = [{"id": new_id(), "table_id": t["id"], "key_hash": os.urandom(32).hex(),
                    "display_name": None, "created_ms": now} for t in rows]
         await conn.execute(sa.insert(participants), people)
