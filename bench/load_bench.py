@@ -131,6 +131,8 @@ class Child:
 
 
 PROFILE: Path | None = None
+#: Where each run's server log is kept (--keep-logs), if anywhere.
+KEEP_LOGS: Path | None = None
 
 
 @contextmanager
@@ -144,7 +146,10 @@ def plenary_server(tmp: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
     log = (tmp / "server.log").open("wb")
     proc: Any
     if PROFILE is not None:  # sampled 100 times a second, every thread, idle excluded
-        spy = subprocess.Popen([*pinned(0), "py-spy", "record", "--format", "raw", "-r", "100",
+        # py-spy installed into the venv need not be on PATH.
+        beside = Path(sys.executable).with_name("py-spy")
+        spy_bin = str(beside) if beside.exists() else "py-spy"
+        spy = subprocess.Popen([*pinned(0), spy_bin, "record", "--format", "raw", "-r", "100",
                                 "--threads", "-o", str(PROFILE), "--", *command], env=env,
                                stderr=log)
         proc = Child(spy)
@@ -255,11 +260,12 @@ def drive(plan: dict[str, Any], server: Any,
     return result
 
 
-def gc_pauses(log: Path) -> list[tuple[int, float]]:
-    """The slow collections the server logged (plenary.gcpolicy): (generation, ms)."""
+def gc_pauses(log: Path) -> list[tuple[int, float, float]]:
+    """The slow collections the server logged (plenary.gcpolicy): (generation, wall ms,
+    CPU ms)."""
     text = log.read_text(errors="replace") if log.exists() else ""
-    return [(int(g), float(ms)) for g, ms in
-            re.findall(r"gc: generation (\d) collection took (\d+) ms", text)]
+    return [(int(g), float(ms), float(cpu)) for g, ms, cpu in
+            re.findall(r"gc: generation (\d) collection took (\d+) ms \((\d+) ms CPU", text)]
 
 
 def flatten(r: dict[str, Any]) -> dict[str, float]:
@@ -269,7 +275,8 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
                              "kb_per_connection": r["kb_per_connection"]}
     if "gc_slow" in r:
         out |= {"gc_slow_collections": r["gc_slow"], "gc_max_ms": r["gc_max_ms"],
-                "gc_gen2_max_ms": r["gc_gen2_max_ms"], "gc_young_max_ms": r["gc_young_max_ms"]}
+                "gc_gen2_max_ms": r["gc_gen2_max_ms"], "gc_young_max_ms": r["gc_young_max_ms"],
+                "gc_cpu_max_ms": r["gc_cpu_max_ms"], "gc_young_cpu_max_ms": r["gc_young_cpu"]}
     for ph in r["phases"]:
         at = f"@{ph['rate']}"
         for k in ("ack_p50", "ack_p99", "peer_p50", "peer_p99", "dash_p50", "dash_p99",
@@ -300,10 +307,15 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
         ev = create_event(env, url, scenario.tables)
         ours = drive(base_plan | ev | {"url": url, "spread_addresses": True}, proc, tmp)
     pauses = gc_pauses(tmp / "server.log")
+    if KEEP_LOGS is not None:
+        KEEP_LOGS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp / "server.log", KEEP_LOGS / f"{tmp.name}-server.log")
     ours["gc_slow"] = len(pauses)
-    ours["gc_max_ms"] = max((ms for _, ms in pauses), default=0.0)
-    ours["gc_gen2_max_ms"] = max((ms for g, ms in pauses if g == 2), default=0.0)
-    ours["gc_young_max_ms"] = max((ms for g, ms in pauses if g < 2), default=0.0)
+    ours["gc_max_ms"] = max((ms for _, ms, _ in pauses), default=0.0)
+    ours["gc_gen2_max_ms"] = max((ms for g, ms, _ in pauses if g == 2), default=0.0)
+    ours["gc_young_max_ms"] = max((ms for g, ms, _ in pauses if g < 2), default=0.0)
+    ours["gc_cpu_max_ms"] = max((cpu for _, _, cpu in pauses), default=0.0)
+    ours["gc_young_cpu"] = max((cpu for g, _, cpu in pauses if g < 2), default=0.0)
     if not baseline:
         return flatten(ours), {}, ours["shutdown_s"]
     try:
@@ -407,6 +419,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
     parser.add_argument("--profile", metavar="FILE", type=Path,
                         help="record the server with py-spy (collapsed stacks) into FILE")
+    parser.add_argument("--keep-logs", metavar="DIR", type=Path,
+                        help="copy each run's server log (slow collections, warnings) here")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the bare python-socketio runs (quicker, no ratios)")
     parser.add_argument("--tables", type=int, metavar="N",
@@ -420,8 +434,8 @@ def main() -> None:
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
-    global PROFILE
-    PROFILE = args.profile
+    global PROFILE, KEEP_LOGS
+    PROFILE, KEEP_LOGS = args.profile, args.keep_logs
     if args.tables or args.rate:
         steps = [dict(st) for st in scenario.steps]
         if args.rate:

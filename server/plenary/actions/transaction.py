@@ -23,6 +23,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -39,6 +40,12 @@ Body = Callable[..., Any]
 #: Most bodies in one transaction. A batch this size commits in a few tens of
 #: milliseconds on SQLite; a bigger one would only make its first caller wait.
 MAX_BATCH = 256
+
+#: Write transactions one process keeps open at once on PostgreSQL, each on
+#: tables no other one holds. SQLite has one writer whatever we do; PostgreSQL
+#: locks rows, so batches of different tables commit side by side instead of
+#: queueing behind each other's round trips and fsyncs. Below the pool's size.
+PG_WRITERS = 4
 
 
 @dataclass(slots=True)
@@ -64,12 +71,18 @@ class Stats:
 class WritePath:
     """The one way a change reaches the store: bodies queued, committed in batches."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, writers: int = PG_WRITERS) -> None:
         self.db = db
         self.stats = Stats()
         self._waiting: deque[_Pending] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Any], None]] = []
+        # PostgreSQL: batches in flight, the tables they hold, and whether one of
+        # them is event-wide (it runs alone).
+        self._writers = 1 if db.is_sqlite else max(1, writers)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._busy: set[str] = set()
+        self._alone = False
 
     def on_commit(self, listener: Callable[[Any], None]) -> None:
         """Call ``listener(result)`` for every committed body, in commit order.
@@ -87,10 +100,13 @@ class WritePath:
         """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Pending(body, args, future, table))
-        if self._writer is None:
-            # The writer lives while there is work and ends when the queue is empty,
-            # so it is always on the loop of whoever is writing.
-            self._writer = asyncio.get_running_loop().create_task(self._write())
+        if self.db.is_sqlite:
+            if self._writer is None:
+                # The writer lives while there is work and ends when the queue is
+                # empty, so it is always on the loop of whoever is writing.
+                self._writer = asyncio.get_running_loop().create_task(self._write())
+        else:
+            self._dispatch()
         return await future
 
     async def _write(self) -> None:
@@ -101,24 +117,61 @@ class WritePath:
             self._writer = None
 
     def _take(self) -> list[_Pending]:
-        """The next batch. On SQLite, whatever is waiting: the transaction holds the
-        whole file. On PostgreSQL, row locks: two processes' batches each locking
-        tables in their own order could deadlock, so a batch is one table's actions
-        (an event-wide change or a set-up edit goes alone); the others keep their
-        places in the queue."""
+        """SQLite's next batch: whatever is waiting (the transaction holds the whole
+        file)."""
         waiting = self._waiting
-        if self.db.is_sqlite:
-            return [waiting.popleft() for _ in range(min(len(waiting), MAX_BATCH))]
-        first = waiting.popleft()
-        batch = [first]
-        if first.table is None:
+        return [waiting.popleft() for _ in range(min(len(waiting), MAX_BATCH))]
+
+    def _dispatch(self) -> None:
+        """PostgreSQL: start batches while writers are free. Row locks: two batches
+        each locking tables in their own order could deadlock, so a batch is one
+        table's actions, and no two batches in flight share a table (which also
+        keeps each table's changes in commit order). An event-wide change or a
+        set-up edit waits for the batches in flight and runs alone; nothing queued
+        after it overtakes it."""
+        loop = asyncio.get_running_loop()
+        while self._waiting and not self._alone and len(self._in_flight) < self._writers:
+            batch = self._take_table_batch()
+            if batch is None:
+                return
+            task = loop.create_task(self._commit(batch))
+            self._in_flight.add(task)
+            task.add_done_callback(partial(self._finished, batch))
+
+    def _take_table_batch(self) -> list[_Pending] | None:
+        waiting = self._waiting
+        for i, first in enumerate(waiting):
+            if first.table is None:  # a barrier: alone, once everything before it is done
+                if i > 0 or self._in_flight:
+                    return None
+                waiting.popleft()
+                self._alone = True
+                return [first]
+            if first.table in self._busy:
+                continue
+            batch: list[_Pending] = []
+            kept: list[_Pending] = []
+            for _ in range(i):
+                kept.append(waiting.popleft())
+            while waiting and len(batch) < MAX_BATCH:
+                pending = waiting[0]
+                if pending.table is None:
+                    break
+                waiting.popleft()
+                (batch if pending.table == first.table else kept).append(pending)
+            waiting.extendleft(reversed(kept))
+            self._busy.add(first.table)
             return batch
-        others: list[_Pending] = []
-        while waiting and len(batch) < MAX_BATCH:
-            pending = waiting.popleft()
-            (batch if pending.table == first.table else others).append(pending)
-        waiting.extendleft(reversed(others))
-        return batch
+        return None
+
+    def _finished(self, batch: list[_Pending], task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._busy.discard(batch[0].table)  # type: ignore[arg-type]
+        if batch[0].table is None:
+            self._alone = False
+        if not task.cancelled() and task.exception() is not None:
+            log.error("write batch failed", exc_info=task.exception())
+        self._dispatch()
 
     async def _commit(self, batch: list[_Pending]) -> None:
         items = [(p.body, p.args) for p in batch]

@@ -76,6 +76,31 @@ _VOTES_OF = sa.select(sa.func.count()).select_from(votes).where(
     votes.c.stage_index == sa.bindparam("stage_index"))
 _VOTES_ON = sa.select(sa.func.count()).select_from(votes).where(
     votes.c.note_id == sa.bindparam("note_id"))
+# A table's snapshot (every phone's page load and rejoin) and a join.
+_TABLE_ID = sa.bindparam("table_id")
+_NOTES_OF_TABLE = (sa.select(notes)
+                   .where(notes.c.table_id == _TABLE_ID, notes.c.deleted_ms.is_(None),
+                          notes.c.merged_into.is_(None))
+                   .order_by(notes.c.created_seq))
+_VOTE_COUNTS = (sa.select(votes.c.note_id, sa.func.count()).where(votes.c.table_id == _TABLE_ID)
+                .group_by(votes.c.note_id))
+_VOTES_OF_PARTICIPANT = (sa.select(votes)
+                         .where(votes.c.participant_id == sa.bindparam("participant_id"),
+                                votes.c.stage_index == sa.bindparam("stage_index"))
+                         .order_by(votes.c.created_ms))
+_GROUPS_OF_TABLE = (sa.select(note_groups).where(note_groups.c.table_id == _TABLE_ID)
+                    .order_by(note_groups.c.created_ms))
+_SUMMARIES_OF_TABLE = sa.select(summaries.c.stage_index, summaries.c.text).where(
+    summaries.c.table_id == _TABLE_ID)
+_HIDDEN_NOTE_IDS = sa.select(notes.c.id).where(notes.c.table_id == _TABLE_ID,
+                                               notes.c.hidden.is_(True))
+# A reconnecting phone's replay.
+_CHANGES_SINCE = (sa.select(changes)
+                  .where(changes.c.table_id == _TABLE_ID, changes.c.seq > sa.bindparam("since"))
+                  .order_by(changes.c.seq)
+                  .limit(sa.bindparam("limit", literal_execute=False)))
+_PARTICIPANTS_AT = sa.select(sa.func.count()).select_from(participants).where(
+    participants.c.table_id == _TABLE_ID)
 
 
 def _first(conn: Connection, stmt: sa.Executable, **params: Any) -> Row | None:
@@ -255,13 +280,8 @@ def changes_since(
     conn: Connection, table_id: str, since: int, *, limit: int
 ) -> list[Row]:
     """The table's changes after ``since``, in order, at most ``limit`` of them."""
-    stmt = (
-        sa.select(changes)
-        .where(changes.c.table_id == table_id, changes.c.seq > since)
-        .order_by(changes.c.seq)
-        .limit(limit)
-    )
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    params = {"table_id": table_id, "since": since, "limit": limit}
+    return [dict(r) for r in conn.execute(_CHANGES_SINCE, params).mappings()]
 
 
 #: The changes that move a table (its stage, its step, the event's status).
@@ -287,9 +307,7 @@ def count_participants_locked(conn: Connection, table_id: str) -> int:
     """How many participants a table has, holding its row so a concurrent join waits."""
     # Two phones joining at once cannot both see room for one more.
     table_row(conn, table_id, lock="update")
-    stmt = sa.select(sa.func.count()).select_from(participants).where(
-        participants.c.table_id == table_id)
-    return int(conn.execute(stmt).scalar_one())
+    return int(conn.execute(_PARTICIPANTS_AT, {"table_id": table_id}).scalar_one())
 
 
 def insert_participant(conn: Connection, **values: Any) -> None:
@@ -324,13 +342,7 @@ def insert_full_note(conn: Connection, row: Row) -> None:
 
 def notes_of_table(conn: Connection, table_id: str) -> list[Row]:
     """Every note of the table that is not deleted or merged away, oldest first."""
-    stmt = (
-        sa.select(notes)
-        .where(notes.c.table_id == table_id, notes.c.deleted_ms.is_(None),
-               notes.c.merged_into.is_(None))
-        .order_by(notes.c.created_seq)
-    )
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    return [dict(r) for r in conn.execute(_NOTES_OF_TABLE, {"table_id": table_id}).mappings()]
 
 
 def update_note(conn: Connection, note_id: str, **values: Any) -> None:
@@ -368,17 +380,14 @@ def reveal_notes(conn: Connection, table_id: str, stage_index: int) -> list[Row]
 
 def hidden_note_ids(conn: Connection, table_id: str) -> frozenset[str]:
     """Notes of the table the facilitator has hidden."""
-    stmt = sa.select(notes.c.id).where(notes.c.table_id == table_id, notes.c.hidden.is_(True))
-    return frozenset((conn.execute(stmt)).scalars())
+    return frozenset(conn.execute(_HIDDEN_NOTE_IDS, {"table_id": table_id}).scalars())
 
 
 # --- votes, groups, summaries ------------------------------------------------
 
 def vote_counts(conn: Connection, table_id: str) -> dict[str, int]:
     """Dots per note of the table."""
-    stmt = (sa.select(votes.c.note_id, sa.func.count()).where(votes.c.table_id == table_id)
-            .group_by(votes.c.note_id))
-    return {note_id: n for note_id, n in (conn.execute(stmt)).all()}
+    return dict(conn.execute(_VOTE_COUNTS, {"table_id": table_id}).all())
 
 
 def count_votes_of(conn: Connection, participant_id: str, stage_index: int) -> int:
@@ -394,9 +403,8 @@ def count_votes_on(conn: Connection, note_id: str) -> int:
 
 def votes_of(conn: Connection, participant_id: str, stage_index: int) -> list[Row]:
     """A participant's dots in one stage."""
-    stmt = sa.select(votes).where(votes.c.participant_id == participant_id,
-                                  votes.c.stage_index == stage_index).order_by(votes.c.created_ms)
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    params = {"participant_id": participant_id, "stage_index": stage_index}
+    return [dict(r) for r in conn.execute(_VOTES_OF_PARTICIPANT, params).mappings()]
 
 
 def vote_row(conn: Connection, vote_id: str) -> Row | None:
@@ -422,9 +430,7 @@ def move_votes(conn: Connection, from_note: str, to_note: str) -> None:
 
 def groups_of_table(conn: Connection, table_id: str) -> list[Row]:
     """The table's note groups, oldest first."""
-    stmt = (sa.select(note_groups).where(note_groups.c.table_id == table_id)
-            .order_by(note_groups.c.created_ms))
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    return [dict(r) for r in conn.execute(_GROUPS_OF_TABLE, {"table_id": table_id}).mappings()]
 
 
 def group_row(conn: Connection, group_id: str) -> Row | None:
@@ -451,9 +457,7 @@ def delete_group(conn: Connection, group_id: str) -> None:
 
 def summaries_of_table(conn: Connection, table_id: str) -> dict[int, str]:
     """The facilitator's summary of each stage, by stage index."""
-    stmt = sa.select(summaries.c.stage_index, summaries.c.text).where(
-        summaries.c.table_id == table_id)
-    return {stage: text for stage, text in (conn.execute(stmt)).all()}
+    return dict(conn.execute(_SUMMARIES_OF_TABLE, {"table_id": table_id}).all())
 
 
 def save_summary(conn: Connection, table_id: str, stage: int, text: str) -> None:
