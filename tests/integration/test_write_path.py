@@ -86,3 +86,34 @@ async def test_refusals_in_a_batch_do_not_touch_the_others(store):
                                                    "Outcome"]
     assert all(isinstance(r, DomainError) for r in results[1:3])
     assert [results[0].ack["seq"], results[3].ack["seq"]] == [3, 4]
+
+
+async def test_postgresql_commits_different_tables_side_by_side_and_one_table_in_order(pg):
+    """Batches of different tables overlap; two of one table never do; an event-wide
+    body waits for everything before it and nothing after it starts until it ends."""
+    spans: dict[str, tuple[float, float]] = {}
+    loop = asyncio.get_running_loop()
+
+    def body(name: str):
+        def run(conn: sa.Connection) -> str:
+            start = loop.time()
+            conn.execute(sa.text("SELECT pg_sleep(0.2)"))
+            spans[name] = (start, loop.time())
+            return name
+        return run
+
+    path = write_path(pg)
+    names = await asyncio.gather(
+        path.run(body("a1"), table="A"), path.run(body("b1"), table="B"),
+        path.run(body("a2"), table="A"), path.run(body("event"), table=None),
+        path.run(body("c1"), table="C"))
+    assert names == ["a1", "b1", "a2", "event", "c1"]
+
+    def overlap(x: str, y: str) -> bool:
+        return spans[x][0] < spans[y][1] and spans[y][0] < spans[x][1]
+
+    assert overlap("a1", "b1")  # side by side
+    # a1 and a2 were queued for one table: one batch, one after the other in it.
+    assert spans["a1"][1] <= spans["a2"][0]
+    assert all(spans[n][1] <= spans["event"][0] for n in ("a1", "b1", "a2"))
+    assert spans["event"][1] <= spans["c1"][0]  # queued after the barrier: waits for it
