@@ -228,7 +228,12 @@ export function connect(opts) {
   // This server process lost its link to the others for a while (Redis): what they
   // broadcast meanwhile never came. Catch up as after a reconnect.
   socket.on("resync", () => { if (socket.connected && self.loaded) sync(); });
-  socket.on("changes", (list) => { if (Array.isArray(list)) for (const c of list) receive(c); });
+  // A stage move: every change of this board, and the event's new state with them
+  // (one message per screen instead of two).
+  socket.on("changes", (list, updated) => {
+    if (Array.isArray(list)) for (const c of list) receive(c);
+    if (updated) eventUpdated(updated);
+  });
   socket.on("disconnect", (reason) => {
     conn++;
     syncing = false;
@@ -251,10 +256,11 @@ export function connect(opts) {
     timer = setTimeout(reconnect, data.code === "too_many_attempts" ? (data.retry_after || 10) * 1000 : RETRY_MS);
   });
   // The organiser changed the timer, the message, the spotlight or a lock.
-  socket.on("event.updated", (msg) => {
+  function eventUpdated(msg) {
     if (!msg?.event || typeof msg.event !== "object") return;
     opts.dispatch({ type: "event", event: msg.event, server_time: msg.server_time, tables: msg.tables });
-  });
+  }
+  socket.on("event.updated", eventUpdated);
   socket.on("presence", (p) => { if (p && typeof p === "object") opts.dispatch({ type: "presence", presence: p }); });
   socket.on("kicked", (msg) => stop({
     code: msg?.code || "kicked",

@@ -102,7 +102,7 @@ class Screen:
             for note_id, text in list(self.outbox.items()):
                 self._spawn(self._send(note_id, text))
 
-    def _on_changes(self, changes: list[dict[str, Any]]) -> None:
+    def _on_changes(self, changes: list[dict[str, Any]], _event: Any = None) -> None:
         for change in changes:
             self._on_change(change)
 

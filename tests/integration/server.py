@@ -138,6 +138,8 @@ class Client:
     sio: socketio.AsyncClient
     changes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     kicked: list[dict[str, Any]] = field(default_factory=list)
+    #: The event states that came with stage moves' batches.
+    updates: list[dict[str, Any]] = field(default_factory=list)
     connect_error: Any = None
 
     async def call(self, event: str, data: Any = None) -> dict[str, Any]:
@@ -156,9 +158,13 @@ async def connect(url: str, auth: Any, *, connect: bool = True) -> Client:
     client = Client(sio)
     sio.on("change", client.changes.put_nowait)
 
-    def batch(changes: list[dict[str, Any]]) -> None:  # dashboards get changes in batches
+    def batch(changes: list[dict[str, Any]], updated: Any = None) -> None:
+        # Dashboards get changes in batches; a stage move's batch also carries the
+        # event's new state (kept like an event.updated).
         for change in changes:
             client.changes.put_nowait(change)
+        if updated is not None:
+            client.updates.append(updated)
 
     sio.on("changes", batch)
     sio.on("kicked", client.kicked.append)

@@ -197,7 +197,7 @@ async def test_a_burst_reaches_dashboards_in_a_few_batches(server, join):
     batches: list[list] = []
     done = asyncio.Event()
 
-    def collect(batch: list) -> None:
+    def collect(batch: list, _event: object = None) -> None:
         batches.append(batch)
         if sum(len(b) for b in batches) >= 100:
             done.set()

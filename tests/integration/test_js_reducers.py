@@ -49,13 +49,20 @@ class Recorder:
         self.arrived = asyncio.Event()  # set whenever something is received
         sio = client.sio
         sio.on("change", self._change)
-        sio.on("changes", lambda batch: [self._change(c) for c in batch])
+        sio.on("changes", self._changes)
         sio.on("event.updated", self._event)
 
     def _change(self, c: dict[str, Any]) -> None:
         self.log.append({"type": "change", "change": c})
         self.seqs[c["table"]] = max(self.seqs.get(c["table"], 0), c["seq"])
         self.arrived.set()
+
+    def _changes(self, batch: list[dict[str, Any]], updated: dict[str, Any] | None = None
+                 ) -> None:
+        for c in batch:
+            self._change(c)
+        if updated is not None:  # a stage move's batch carries the event's new state
+            self._event(updated)
 
     def _event(self, msg: dict[str, Any]) -> None:
         self.log.append({"type": "event", "event": msg["event"],

@@ -142,6 +142,35 @@ async def test_organiser_advance_reaches_every_table(server, join):
     assert snap["event"]["stage"] == 1 and all(t["stage"] == 1 for t in snap["tables"])
 
 
+async def test_a_stage_move_is_one_message_per_phone_carrying_the_new_event(server, join):
+    ev = await server.create_event(tables=2)
+    org = await join({"token": ev["organiser_token"]})
+    phone = await join(participant_auth(ev["tables"][0]["join_code"]))
+    await phone.call("sync", {})
+    heard: list[str] = []
+    arrived = asyncio.Event()
+
+    def any_message(name: str, *args: object) -> None:
+        heard.append(name)
+        arrived.set()
+
+    phone.sio.on("*", any_message)
+    phone.sio.handlers["/"].pop("changes", None)  # let the catch-all see it
+    ack = await org.call("stage.next", {"from": 0})
+    assert ack == {"ok": True, "stage": 1}
+    await asyncio.wait_for(arrived.wait(), 10)
+    # Whatever else was in flight has landed once a round trip has.
+    await phone.call("sync", {"since": 0})
+    assert heard == ["changes"]
+    phone.sio.handlers["/"].pop("*")
+    phone.sio.on("changes", lambda batch, updated=None: phone.updates.append(updated))
+    again = await org.call("stage.next", {"from": 1})
+    assert again["ok"], again
+    await phone.call("sync", {"since": 0})
+    assert phone.updates and phone.updates[-1]["event"]["stage"] == 2
+    assert phone.updates[-1]["server_time"] > 0
+
+
 async def test_event_status_lifecycle(server, join):
     ev = await server.create_event(tables=1, start=False)
     org = await join({"token": ev["organiser_token"]})

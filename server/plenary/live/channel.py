@@ -229,8 +229,11 @@ class Channel:
         self._hung_up: dict[str, None] = {}  # transports closed for abuse, oldest first
         # Broadcasts leave in commit order: the write path hands each committed
         # outcome over before answering its caller, and one task sends them.
-        self._outbox: deque[tuple[Outcome, asyncio.Future[None]]] = deque()
-        self._sending: dict[int, asyncio.Future[None]] = {}
+        self._outbox: deque[tuple[Outcome, tuple[asyncio.Future[None],
+                                                 asyncio.Future[None]]]] = deque()
+        # Per outcome being sent: set once every screen's copy has left, and once the
+        # organisers' has.
+        self._sending: dict[int, tuple[asyncio.Future[None], asyncio.Future[None]]] = {}
         self._publisher: asyncio.Task[None] | None = None
         actions.writes.on_commit(self._committed)
         self.sio.on("connect", self._connect)
@@ -350,9 +353,13 @@ class Channel:
                 self._storage_state(full=False)
                 # Committed and queued to broadcast: the change goes out before its
                 # ack, so a client never holds an ack for a change it has not seen.
-                sent = self._sending.get(id(result))
-                if sent is not None:
-                    await sent
+                sending = self._sending.get(id(result))
+                if sending is not None:
+                    # The organiser's copy of a stage move leaves first: their answer
+                    # need not wait for every table's screens.
+                    everyone, organisers = sending
+                    await (organisers if conn.session.actor.role is Role.ORGANISER
+                           else everyone)
                 return {"ok": True, **result.ack}
             if name == "sync":
                 result = await self._with_presence(conn.session, result)
@@ -496,43 +503,50 @@ class Channel:
         if not isinstance(result, Outcome) or not (result.changes or result.event):
             return
         loop = asyncio.get_running_loop()
-        sent = self._sending[id(result)] = loop.create_future()
-        self._outbox.append((result, sent))
+        sending = self._sending[id(result)] = (loop.create_future(), loop.create_future())
+        self._outbox.append((result, sending))
         if self._publisher is None:
             self._publisher = loop.create_task(self._publish_all())
 
     async def _publish_all(self) -> None:
         try:
             while self._outbox:
-                outcome, sent = self._outbox.popleft()
+                outcome, (everyone, organisers) = self._outbox.popleft()
                 try:
-                    await self.publish(outcome)
+                    await self.publish(outcome, organisers)
                 except Exception:
                     log.exception("broadcast failed")
                 finally:
                     del self._sending[id(outcome)]
-                    sent.set_result(None)
+                    for sent in (everyone, organisers):
+                        if not sent.done():
+                            sent.set_result(None)
         finally:
             self._publisher = None
 
-    async def publish(self, outcome: Outcome) -> None:
+    async def publish(self, outcome: Outcome,
+                      organiser_copy: asyncio.Future[None] | None = None) -> None:
         """Send committed changes to everyone who may see them, in their form for each.
 
         An outcome with many public changes (a stage move: one or two per table)
-        goes out as one ``changes`` message per screen: each table's to its room,
-        all of them to the organiser, instead of one message per change.
+        goes out as one ``changes`` message per screen: all of them to the organiser
+        first (``organiser_copy`` is then set: the mover may have its answer), then
+        each table's to its room, carrying the event's new state when it changed too.
         """
         event_id = outcome.event_id
         changes = outcome.broadcasts()
-        if len(changes) > 1 and all(c["private_to"] is None for c in changes):
-            await self._publish_batch(event_id, changes)
-        else:
-            for change in changes:
-                await self._publish_one(event_id, change)
+        updated = None
         if outcome.event is not None:
-            await self.sio.emit("event.updated",
-                                {"event": outcome.event, "server_time": now_ms()},
-                                to=event_room(event_id))
+            updated = {"event": outcome.event, "server_time": now_ms()}
+        if len(changes) > 1 and all(c["private_to"] is None for c in changes):
+            await self._publish_batch(event_id, changes, updated, organiser_copy)
+            if updated is not None:  # the batches carried it to every other screen
+                await self.sio.emit("event.updated", updated, to=dashboard_room(event_id))
+            return
+        for change in changes:
+            await self._publish_one(event_id, change)
+        if updated is not None:
+            await self.sio.emit("event.updated", updated, to=event_room(event_id))
 
     async def _publish_one(self, event_id: str, change: dict[str, Any]) -> None:
         table_id = change["table"]
@@ -553,16 +567,24 @@ class Channel:
                             skip_sid=[skip_room(own)])
         self.dashboards.add(event_id, placeholder)
 
-    async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]]) -> None:
+    async def _publish_batch(self, event_id: str, changes: list[dict[str, Any]],
+                             updated: dict[str, Any] | None,
+                             organiser_copy: asyncio.Future[None] | None) -> None:
         by_table: dict[str, list[dict[str, Any]]] = {}
         for change in changes:
             del change["private_to"]
             by_table.setdefault(change["table"], []).append(change)
             self.dashboards.add(event_id, change)
+        # One message per screen: the event's new state rides along as a second
+        # argument (clients that do not know it ignore it) instead of an
+        # event.updated of its own to every screen.
+        extra = () if updated is None else (updated,)
+        await self.sio.emit("changes", (changes, *extra), to=organiser_room(event_id))
+        if organiser_copy is not None and not organiser_copy.done():
+            organiser_copy.set_result(None)
         for table_id, batch in by_table.items():
-            await self.sio.emit("changes", batch,
+            await self.sio.emit("changes", (batch, *extra),
                                 to=[table_room(table_id), facilitator_room(table_id)])
-        await self.sio.emit("changes", changes, to=organiser_room(event_id))
 
 
 #: The room of everyone who holds one credential, by the role it is for.
