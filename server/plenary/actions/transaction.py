@@ -45,7 +45,7 @@ MAX_BATCH = 256
 #: tables no other one holds. SQLite has one writer whatever we do; PostgreSQL
 #: locks rows, so batches of different tables commit side by side instead of
 #: queueing behind each other's round trips and fsyncs. Below the pool's size.
-PG_WRITERS = 4
+PG_WRITERS = 12
 
 
 @dataclass(slots=True)

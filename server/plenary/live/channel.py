@@ -134,7 +134,7 @@ STORAGE_FULL = {
 Handler = Callable[[Session, Any], Awaitable[Outcome | dict[str, Any]]]
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
     """What the server keeps about one live connection (this process only)."""
 

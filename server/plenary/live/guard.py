@@ -157,9 +157,9 @@ def hang_up(environ: dict[str, Any]) -> None:
     engine.io's own close sends a CLOSE packet and waits for the client to hang
     up, which a hostile client never does; this ends the connection from our side.
     """
-    event = (environ.get("asgi.scope") or {}).get(_HANG_UP)
-    if event is not None:
-        event.set()
+    hung_up = (environ.get("asgi.scope") or {}).get(_HANG_UP)
+    if hung_up is not None and not hung_up.done():
+        hung_up.set_result(None)
 
 
 class FrameGuard:
@@ -173,16 +173,18 @@ class FrameGuard:
         if scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
-        hung_up = asyncio.Event()
-        scope = scope | {_HANG_UP: hung_up}
-        hang_up_wait = asyncio.ensure_future(hung_up.wait())
+        # A bare future, not an Event and a task waiting on it: thousands of
+        # connections each hold one for their whole life. The scope is this
+        # connection's own, so it carries the future instead of being copied.
+        hung_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        scope[_HANG_UP] = hung_up
         closed_by_client: list[bool] = []
 
         async def next_message() -> dict[str, Any]:
-            if hung_up.is_set():
+            if hung_up.done():
                 return _DISCONNECT
             incoming = asyncio.ensure_future(receive())
-            await asyncio.wait((incoming, hang_up_wait), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((incoming, hung_up), return_when=asyncio.FIRST_COMPLETED)
             if not incoming.done():
                 incoming.cancel()
                 return _DISCONNECT
@@ -210,4 +212,4 @@ class FrameGuard:
         try:
             await self.app(scope, checked_receive, send)
         finally:
-            hang_up_wait.cancel()
+            hung_up.cancel()

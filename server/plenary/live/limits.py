@@ -14,7 +14,7 @@ from typing import Protocol
 Clock = Callable[[], float]
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """Allow bursts of ``capacity`` actions, refilled at ``rate`` per second."""
 

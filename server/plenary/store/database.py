@@ -129,7 +129,7 @@ class Database:
             self._threaded_reader: _Threaded | None = _Threaded(
                 self.url, SQLITE_READ_THREADS, _begin_deferred, "plenary-read")
         else:
-            self._writer = create_async_engine(self.url, echo=echo, pool_size=10, max_overflow=10,
+            self._writer = create_async_engine(self.url, echo=echo, pool_size=20, max_overflow=10,
                                                pool_pre_ping=True)
             # Reads that build an answer (snapshot, replay, console glance) run
             # several statements; REPEATABLE READ makes them all see one instant,
