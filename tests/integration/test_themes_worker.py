@@ -63,3 +63,31 @@ def test_the_clustering_process_exits_when_its_server_is_killed(tmp_path):
     if _alive(worker):
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the clustering process outlived its SIGKILLed server")
+
+
+async def test_the_themes_process_runs_last_and_loads_the_model_once(tmp_path):
+    """Live work always wins the core (nice 19), and the model is loaded once for
+    every embedding call, not per call; the server process never loads it."""
+    import sys as _sys
+
+    from plenary.store import Database
+    from plenary.themes import missing as themes_missing
+    from plenary.themes import worker
+    from plenary.themes.service import Themes
+
+    if themes_missing():
+        from tests.conftest import missing
+
+        missing("the themes extra (pip install '.[themes]')")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    themes = Themes(db)
+    try:
+        assert await themes._in_worker(worker.priority) == worker.NICE
+        first = await themes._in_worker(worker.embed, ["Funding is year to year"])
+        again = await themes._in_worker(worker.embed, ["Funding is year to year", "Housing"])
+        assert len(first) == 384 * 2 and len(again) == 2 * 384 * 2
+        assert await themes._in_worker(worker.model_loads) == 1
+        assert "onnxruntime" not in _sys.modules or worker.loads == 0
+    finally:
+        await themes.stop()
+        await db.close()

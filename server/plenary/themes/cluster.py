@@ -31,6 +31,8 @@ SHRINK = 10
 #: Up to this many notes are clustered exactly (the distance matrix is n²/2 floats:
 #: 2,000 notes are 16 MB); beyond it, a sample this size is, and the rest assigned.
 EXACT_LIMIT = 2000
+#: Notes compared with the sample's groups at a time.
+CHUNK = 4096
 #: Rounds of "cluster a sample, assign the rest" before what is left stays alone.
 ROUNDS = 4
 KEYWORDS = 8
@@ -48,9 +50,11 @@ def _weight(n: int) -> float:
     return n / (n + SHRINK)
 
 
-def centred(vectors: np.ndarray) -> np.ndarray:
-    """Unit vectors (float32) with (a share of) the set's mean taken out."""
-    x = np.array(vectors, dtype=np.float32)  # one copy; the rest is done in place
+def centred(vectors: np.ndarray, *, owned: bool = False) -> np.ndarray:
+    """Unit vectors (float32) with (a share of) the set's mean taken out; ``owned``: the
+    caller's float32 array may be changed in place (no copy of 50,000 vectors)."""
+    x = np.asarray(vectors, dtype=np.float32) if owned else np.array(vectors,
+                                                                     dtype=np.float32)
     x -= _weight(len(x)) * x.mean(axis=0, keepdims=True)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     return x
@@ -93,9 +97,12 @@ def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
         keep = np.flatnonzero(sizes >= 2)
         centres = np.stack([x[sample[sub == k]].mean(axis=0) for k in keep])
         centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
-        sims = x[todo] @ centres.T
-        best = sims.argmax(axis=1)
-        near = sims[np.arange(len(todo)), best] >= join
+        best = np.empty(len(todo), dtype=np.int64)
+        near = np.empty(len(todo), dtype=bool)
+        for at in range(0, len(todo), CHUNK):  # no copy of every remaining vector at once
+            sims = x[todo[at:at + CHUNK]] @ centres.T
+            best[at:at + CHUNK] = sims.argmax(axis=1)
+            near[at:at + CHUNK] = sims.max(axis=1) >= join
         out[todo[near]] = best[near] + next_label
         next_label += len(keep)
         todo = todo[~near]
@@ -133,11 +140,12 @@ def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
 
 def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str], *,
            distance: float | None = None, exact_limit: int = EXACT_LIMIT,
-           seed: int = 0) -> list[Group]:
-    """The notes' groups, each with its notes most central first and its keywords."""
+           seed: int = 0, owned: bool = False) -> list[Group]:
+    """The notes' groups, each with its notes most central first and its keywords
+    (``owned``: ``vectors`` may be overwritten, see :func:`centred`)."""
     if len(ids) == 0:
         return []
-    x = centred(vectors)
+    x = centred(vectors, owned=owned)
     found = _labels(x, distance=distance, exact_limit=exact_limit, seed=seed)
     words = keywords(texts, found)
     out = []
