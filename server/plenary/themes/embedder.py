@@ -62,8 +62,13 @@ class Embedder:
         # the longest batch seen only hold memory (15 MB) and save nothing measurable.
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
+        # Constant folding turns the int8 weights and their DequantizeLinear nodes into
+        # float32 weights: 155 MB resident instead of 33 MB, for ~2-3 ms less CPU a
+        # note. Memory is what the themes process is short of; the CPU is spent at
+        # the lowest priority, off the live channel's share. Same vectors either way.
         self.session = ort.InferenceSession(str(path or model_file()), options,
-                                            providers=["CPUExecutionProvider"])
+                                            providers=["CPUExecutionProvider"],
+                                            disabled_optimizers=["ConstantFolding"])
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()

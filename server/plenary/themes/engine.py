@@ -42,6 +42,7 @@ def compute(notes: NoteColumns, known: dict[str | None, list[Known]],
     """The stage's themes per category, from its embedded notes as columns."""
     import numpy as np
 
+    # A view of the buffer the rows were read into: no copy.
     vectors = np.frombuffer(notes.vectors, dtype=STORED).reshape(len(notes), DIMENSIONS)
     scopes: dict[str | None, list[int]] = {}
     for i, category in enumerate(notes.categories):
@@ -50,10 +51,10 @@ def compute(notes: NoteColumns, known: dict[str | None, list[Known]],
     for category in sorted(set(scopes) | set(known), key=lambda c: (c is not None, c or "")):
         rows = scopes.get(category, [])
         if rows:
-            # One float32 copy of this category's vectors (the stored half floats stay).
-            found = cluster.groups(vectors[rows].astype(np.float32),
+            # The stored half floats as they are (one category) or this category's rows.
+            found = cluster.groups(vectors if len(rows) == len(notes) else vectors[rows],
                                    [notes.ids[i] for i in rows],
-                                   [notes.texts[i] for i in rows], owned=True, **options)
+                                   [notes.texts[i] for i in rows], **options)
         else:
             found = []
         info = {notes.ids[i]: NoteInfo(notes.ids[i], notes.table_ids[i], notes.topic_ids[i],
