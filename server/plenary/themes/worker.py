@@ -81,7 +81,7 @@ def embed(texts: list[str]) -> bytes:
         _embedder = Embedder(model_file(_settings.get("model_path")))
         loads += 1
     out = _embedder.embed(texts).astype(STORED).tobytes()
-    _trim()  # each run's dequantized weights are freed; give their pages back (~40 MB)
+    _trim()  # what a run frees (its activations) goes back to the system
     return out
 
 
