@@ -63,3 +63,105 @@ def test_the_clustering_process_exits_when_its_server_is_killed(tmp_path):
     if _alive(worker):
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the clustering process outlived its SIGKILLed server")
+
+
+async def test_the_themes_process_runs_last_and_loads_the_model_once(tmp_path):
+    """Live work always wins the core (nice 19), and the model is loaded once for
+    every embedding call, not per call; the server process never loads it."""
+    import sys as _sys
+
+    from plenary.store import Database
+    from plenary.themes import missing as themes_missing
+    from plenary.themes import worker
+    from plenary.themes.service import Themes
+
+    if themes_missing():
+        from tests.conftest import missing
+
+        missing("the themes extra (pip install '.[themes]')")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    themes = Themes(db)
+    try:
+        assert await themes._in_worker(worker.priority) == worker.NICE
+        first = await themes._in_worker(worker.embed, ["Funding is year to year"])
+        again = await themes._in_worker(worker.embed, ["Funding is year to year", "Housing"])
+        assert len(first) == 384 * 2 and len(again) == 2 * 384 * 2
+        assert await themes._in_worker(worker.model_loads) == 1
+        assert "onnxruntime" not in _sys.modules or worker.loads == 0
+    finally:
+        await themes.stop()
+        await db.close()
+
+
+#: A server process that embeds and refreshes an event through its Themes service, then
+#: says which of the heavy modules it imported itself.
+HEAVY = textwrap.dedent("""
+    import asyncio, sys
+    from plenary.store import Database
+    from plenary.themes.service import Themes
+    from tests.integration.test_themes_worker import seeded
+
+    async def main():
+        db = Database("sqlite+aiosqlite:///" + sys.argv[1])
+        await db.migrate()
+        event_id = await seeded(db)
+        themes = Themes(db)
+        try:
+            embedded = await themes.embed_pending(event_id)
+            await themes.refresh(event_id, stage=0, force=True)
+            view = await themes.view(event_id, 0, staff=True)
+        finally:
+            await themes.stop()
+            await db.close()
+        heavy = sorted(m for m in ("numpy", "onnxruntime", "tokenizers", "sklearn", "scipy")
+                       if m in sys.modules)
+        print(embedded, sum(len(s["themes"]) for s in view["scopes"]), ",".join(heavy))
+
+    asyncio.run(main())
+""")
+
+
+async def seeded(db) -> str:
+    """An event whose stage 0 has the labelled set's stage-0 notes, none embedded yet."""
+    import sqlalchemy as sa
+    from plenary.actions.setup import create_event
+    from plenary.domain.credentials import new_id
+    from plenary.domain.topics_csv import TopicSpec
+    from plenary.setup import load_template
+    from plenary.store.schema import board_tables, notes, participants
+
+    from tests.themes_data import load
+
+    template = load_template(ROOT / "board_templates", "alchemy")
+    event_id = await create_event(db, template, title="Heavy", tables=2,
+                                  topics=[TopicSpec(t.title) for t in template.topics])
+    async with db.write() as conn:
+        tables = [r[0] for r in await conn.execute(
+            sa.select(board_tables.c.id).where(board_tables.c.event_id == event_id))]
+        people = [new_id() for _ in tables]
+        await conn.execute(sa.insert(participants), [
+            {"id": p, "table_id": t, "key_hash": os.urandom(32).hex(), "display_name": None,
+             "created_ms": 1} for p, t in zip(people, tables, strict=True)])
+        await conn.execute(sa.insert(notes), [
+            {"id": new_id(), "table_id": tables[i % 2], "participant_id": people[i % 2],
+             "stage_index": 0, "step_index": 0, "category": None, "text": n.text,
+             "author": None, "created_ms": 10 + i, "created_seq": i + 1}
+            for i, n in enumerate(x for x in load() if x.stage == 0)])
+    return event_id
+
+
+def test_the_server_process_never_loads_the_model_nor_the_clustering(tmp_path):
+    """Texts go to the themes process and vectors come back; the refresh's reads and
+    clustering happen there too: the server imports none of the heavy libraries."""
+    from plenary.themes import missing as themes_missing
+
+    if themes_missing():
+        from tests.conftest import missing
+
+        missing("the themes extra (pip install '.[themes]')")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'server'}:{ROOT}"}
+    out = subprocess.run([sys.executable, "-c", HEAVY, str(tmp_path / "db.sqlite")],
+                         capture_output=True, text=True, env=env, timeout=120, check=True)
+    embedded, themes, heavy = [*out.stdout.strip().split(" "), ""][:3]
+    assert int(embedded) > 50 and int(themes) >= 3, out.stdout
+    assert heavy == "", f"the server process imported {heavy}"

@@ -9,6 +9,7 @@ The refresher writes a theme's computed columns; the organiser's actions write
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,13 +86,72 @@ def public_notes(conn: Connection, event_id: str, stage: int | None,
         sa.select(notes.c.id, notes.c.table_id, board_tables.c.topic_id, notes.c.text,
                   notes.c.category, notes.c.stage_index, vector.label("vector"))
         .select_from(notes.join(board_tables, _in_event(event_id)).outerjoin(
-            note_vectors, sa.and_(note_vectors.c.note_id == notes.c.id,
-                                  note_vectors.c.source_ms == _source_ms(),
-                                  note_vectors.c.model == model)))
+            note_vectors, _current_vector(model)))
         .where(*conditions)
         .order_by(notes.c.created_ms, notes.c.id)
     )
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
+
+
+def public_note_keys(conn: Connection, event_id: str, stage: int | None, model: str
+                     ) -> list[tuple[str, int, str | None, int | None, str]]:
+    """What a stage's themes depend on, per public note: (id, stage, category, the
+    source_ms of its current vector or None, text). Plain tuples: no vectors, no dicts."""
+    conditions = [_public()]
+    if stage is not None:
+        conditions.append(notes.c.stage_index == stage)
+    stmt = (
+        sa.select(notes.c.id, notes.c.stage_index, notes.c.category,
+                  note_vectors.c.source_ms, notes.c.text)
+        .select_from(notes.join(board_tables, _in_event(event_id)).outerjoin(
+            note_vectors, _current_vector(model)))
+        .where(*conditions)
+    )
+    return [tuple(r) for r in conn.execute(stmt)]
+
+
+@dataclass(slots=True)
+class NoteColumns:
+    """A stage's embedded public notes, column by column; ``vectors`` is every note's
+    stored vector, one after the other, in one buffer (no object per note)."""
+
+    ids: list[str] = field(default_factory=list)
+    table_ids: list[str] = field(default_factory=list)
+    topic_ids: list[int | None] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    categories: list[str | None] = field(default_factory=list)
+    vectors: bytearray = field(default_factory=bytearray)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def public_note_columns(conn: Connection, event_id: str, stage: int, model: str
+                        ) -> NoteColumns:
+    """The stage's public notes that have a vector for their current text, as columns."""
+    stmt = (
+        sa.select(notes.c.id, notes.c.table_id, board_tables.c.topic_id, notes.c.text,
+                  notes.c.category, note_vectors.c.vector)
+        .select_from(notes.join(board_tables, _in_event(event_id)).join(
+            note_vectors, _current_vector(model)))
+        .where(_public(), notes.c.stage_index == stage)
+        .order_by(notes.c.created_ms, notes.c.id)
+    )
+    out = NoteColumns()
+    # Rows are consumed as the driver hands them over: one at a time, never all at once.
+    for note_id, table_id, topic_id, text, category, vector in conn.execute(stmt):
+        out.ids.append(note_id)
+        out.table_ids.append(table_id)
+        out.topic_ids.append(topic_id)
+        out.texts.append(text)
+        out.categories.append(category)
+        out.vectors += vector
+    return out
+
+
+def _current_vector(model: str) -> Any:
+    return sa.and_(note_vectors.c.note_id == notes.c.id,
+                   note_vectors.c.source_ms == _source_ms(), note_vectors.c.model == model)
 
 
 def theme_rows(conn: Connection, event_id: str, stage: int | None = None, *,

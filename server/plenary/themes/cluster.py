@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -31,6 +32,8 @@ SHRINK = 10
 #: Up to this many notes are clustered exactly (the distance matrix is n²/2 floats:
 #: 2,000 notes are 16 MB); beyond it, a sample this size is, and the rest assigned.
 EXACT_LIMIT = 2000
+#: Notes compared with the sample's groups at a time.
+CHUNK = 4096
 #: Rounds of "cluster a sample, assign the rest" before what is left stays alone.
 ROUNDS = 4
 KEYWORDS = 8
@@ -48,12 +51,32 @@ def _weight(n: int) -> float:
     return n / (n + SHRINK)
 
 
+class Centred:
+    """The notes' unit vectors with (a share of) the set's mean taken out, made a block
+    at a time when asked for (``x[rows]``) from the vectors as given (the stored half
+    floats): 50,000 notes never exist as one float32 matrix (77 MB, and as much again
+    for its temporaries)."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.raw = vectors
+        n = len(vectors)
+        total = np.zeros(vectors.shape[1], dtype=np.float64)
+        for at in range(0, n, CHUNK):
+            total += vectors[at:at + CHUNK].sum(axis=0, dtype=np.float64)
+        self.shift = (_weight(n) * total / max(n, 1)).astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        x = np.asarray(self.raw[rows], dtype=np.float32) - self.shift  # a new array
+        x /= np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+        return x
+
+
 def centred(vectors: np.ndarray) -> np.ndarray:
     """Unit vectors (float32) with (a share of) the set's mean taken out."""
-    x = np.array(vectors, dtype=np.float32)  # one copy; the rest is done in place
-    x -= _weight(len(x)) * x.mean(axis=0, keepdims=True)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    return x
+    return Centred(vectors)[:]
 
 
 def default_distance(n: int) -> float:
@@ -64,17 +87,17 @@ def default_distance(n: int) -> float:
 def labels(vectors: np.ndarray, *, distance: float | None = None,
            exact_limit: int = EXACT_LIMIT, seed: int = 0) -> np.ndarray:
     """A group number for each vector (numbered from 0; -1 never appears)."""
-    return _labels(centred(vectors), distance=distance, exact_limit=exact_limit, seed=seed)
+    return _labels(Centred(vectors), distance=distance, exact_limit=exact_limit, seed=seed)
 
 
-def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
+def _labels(x: Centred, *, distance: float | None, exact_limit: int,
             seed: int) -> np.ndarray:
     n = len(x)
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
     distance = default_distance(n) if distance is None else distance
     if n <= exact_limit:
-        return _exact(x, distance)
+        return _exact(x[:], distance)
     out = np.full(n, -1, dtype=np.int64)
     rng = np.random.default_rng(seed)
     # A note belongs with a group's centre when it is about as close to it as the
@@ -88,14 +111,18 @@ def _labels(x: np.ndarray, *, distance: float | None, exact_limit: int,
             out[todo] = sub + next_label
             return out
         sample = rng.choice(todo, size=exact_limit, replace=False)
-        sub = _exact(x[sample], distance)
+        xs = x[sample]
+        sub = _exact(xs, distance)
         sizes = np.bincount(sub)
         keep = np.flatnonzero(sizes >= 2)
-        centres = np.stack([x[sample[sub == k]].mean(axis=0) for k in keep])
+        centres = np.stack([xs[sub == k].mean(axis=0) for k in keep])
         centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
-        sims = x[todo] @ centres.T
-        best = sims.argmax(axis=1)
-        near = sims[np.arange(len(todo)), best] >= join
+        best = np.empty(len(todo), dtype=np.int64)
+        near = np.empty(len(todo), dtype=bool)
+        for at in range(0, len(todo), CHUNK):  # no copy of every remaining vector at once
+            sims = x[todo[at:at + CHUNK]] @ centres.T
+            best[at:at + CHUNK] = sims.argmax(axis=1)
+            near[at:at + CHUNK] = sims.max(axis=1) >= join
         out[todo[near]] = best[near] + next_label
         next_label += len(keep)
         todo = todo[~near]
@@ -134,16 +161,17 @@ def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
 def groups(vectors: np.ndarray, ids: Sequence[str], texts: Sequence[str], *,
            distance: float | None = None, exact_limit: int = EXACT_LIMIT,
            seed: int = 0) -> list[Group]:
-    """The notes' groups, each with its notes most central first and its keywords."""
+    """The notes' groups, each with its notes most central first and its keywords.
+    ``vectors`` may be the stored half floats: they are centred a block at a time."""
     if len(ids) == 0:
         return []
-    x = centred(vectors)
+    x = Centred(vectors)
     found = _labels(x, distance=distance, exact_limit=exact_limit, seed=seed)
     words = keywords(texts, found)
     out = []
     for g in sorted(set(found.tolist())):
         members = np.flatnonzero(found == g)
-        centre = x[members].mean(axis=0)
-        order = members[np.argsort(-(x[members] @ centre), kind="stable")]
+        xm = x[members]
+        order = members[np.argsort(-(xm @ xm.mean(axis=0)), kind="stable")]
         out.append(Group(notes=tuple(ids[i] for i in order), keywords=tuple(words[g])))
     return out

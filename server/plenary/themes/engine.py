@@ -1,7 +1,8 @@
 """One stage's themes from its notes and what was stored: the CPU part of a refresh.
 
-Runs in the themes worker thread. Takes plain rows (no database), returns rows to
-write. A stage with note categories (barriers, enablers) is clustered per category.
+Runs in the themes process (``worker.py``). Takes the notes as columns and the stored
+themes (no database), returns rows to write. A stage with note categories (barriers,
+enablers) is clustered per category.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.themes import Known, NoteInfo, Theme, build
-from . import cluster
-from .embedder import from_bytes
+from ..store.themes import NoteColumns
+from . import DIMENSIONS, STORED, cluster
 
 Row = dict[str, Any]
 
@@ -36,23 +37,28 @@ def known_of(rows: Sequence[Row], excluded: dict[str, set[str]]) -> dict[str | N
     return out
 
 
-def compute(notes: Sequence[Row], known: dict[str | None, list[Known]],
+def compute(notes: NoteColumns, known: dict[str | None, list[Known]],
             new_id: Callable[[], str], **options: Any) -> list[Scope]:
-    """The stage's themes per category. ``notes`` rows carry ``vector`` bytes."""
-    scopes: dict[str | None, list[Row]] = {}
-    for n in notes:
-        if n["vector"] is not None:
-            scopes.setdefault(n["category"], []).append(n)
+    """The stage's themes per category, from its embedded notes as columns."""
+    import numpy as np
+
+    # A view of the buffer the rows were read into: no copy.
+    vectors = np.frombuffer(notes.vectors, dtype=STORED).reshape(len(notes), DIMENSIONS)
+    scopes: dict[str | None, list[int]] = {}
+    for i, category in enumerate(notes.categories):
+        scopes.setdefault(category, []).append(i)
     out = []
     for category in sorted(set(scopes) | set(known), key=lambda c: (c is not None, c or "")):
         rows = scopes.get(category, [])
         if rows:
-            vectors = from_bytes([r["vector"] for r in rows])
-            found = cluster.groups(vectors, [r["id"] for r in rows], [r["text"] for r in rows],
-                                   **options)
+            # The stored half floats as they are (one category) or this category's rows.
+            found = cluster.groups(vectors if len(rows) == len(notes) else vectors[rows],
+                                   [notes.ids[i] for i in rows],
+                                   [notes.texts[i] for i in rows], **options)
         else:
             found = []
-        info = {r["id"]: NoteInfo(r["id"], r["table_id"], r["topic_id"], r["text"]) for r in rows}
+        info = {notes.ids[i]: NoteInfo(notes.ids[i], notes.table_ids[i], notes.topic_ids[i],
+                                       notes.texts[i]) for i in rows}
         out.append(Scope(category, build(found, known.get(category, []), info, new_id)))
     return out
 

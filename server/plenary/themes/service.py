@@ -3,10 +3,11 @@
 Every committed change to notes (the write path calls :meth:`Themes.observe`
 after each commit) marks its event: its new and edited notes are embedded
 within moments, and its themes are refreshed at most every ``interval_s``.
-Nothing heavy runs on the event loop: the model runs in one worker thread
-(onnxruntime lets go of the GIL while it computes), the clustering in one worker
-process (scikit-learn and scipy do not), so live boards keep their speed while
-a refresh runs.
+Nothing heavy runs in this process: the model and the clustering run in one
+spawned process at the lowest priority (``worker.py``), which reads a refresh's
+notes and vectors from the database itself. This process sends it texts and gets
+vectors back (768 bytes a note), and gets the rows of a refresh to write; it never
+imports onnxruntime, numpy or scikit-learn.
 
 Works without the ``themes`` extra: :attr:`Themes.unavailable` then says how
 to turn it on, and nothing is embedded or clustered.
@@ -16,15 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from functools import partial
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sqlalchemy import Connection
@@ -33,12 +32,11 @@ from sqlalchemy.exc import OperationalError
 from ..actions.common import Outcome
 from ..actions.transaction import read, write_path
 from ..domain import themes as rules
-from ..domain.credentials import new_id
 from ..domain.errors import IllegalMove, NotFound
 from ..store import Database
 from ..store import queries as q
 from ..store import themes as st
-from . import missing
+from . import DIMENSIONS, MODEL_ID, missing, worker
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +47,8 @@ NOTE_CHANGES = frozenset({"note.added", "note.edited", "note.deleted", "note.hid
                           "note.shown", "note.merged", "notes.revealed", "stage.changed"})
 #: Notes embedded per model call: batching halves the CPU per note.
 EMBED_BATCH = 32
+#: Bytes of one stored vector (384 half floats).
+VECTOR_BYTES = DIMENSIONS * 2
 #: After a database error (a full disk), themes wait this long before trying again.
 RETRY_S = 5.0
 #: Themes shown per category, and quotes per theme, in the room's view.
@@ -66,9 +66,11 @@ class Themes:
         self.model_path = model_path
         #: Why themes are off (the extra is not installed), or None.
         self.unavailable = missing()
-        self._executor: ThreadPoolExecutor | None = None  # the model's thread
-        self._clusterer: ProcessPoolExecutor | None = None  # the clustering's process
-        self._embedder: Any = None
+        if self.unavailable is None and db.is_sqlite and db.path in (None, "", ":memory:"):
+            # The themes process reads the database itself: it needs one it can open.
+            self.unavailable = "Themes need the database in a file (or on PostgreSQL)."
+        #: The themes process: the model and the clustering (see worker.py).
+        self._clusterer: ProcessPoolExecutor | None = None
         self._dirty: set[str] = set()
         self._pending: set[str] = set()  # events whose themes are behind their notes
         self._next: dict[str, float] = {}  # event -> earliest next refresh (monotonic)
@@ -86,22 +88,18 @@ class Themes:
         """Start the background loop (no-op without the extra)."""
         if self.unavailable or self._task is not None:
             return
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="plenary-themes")
         self._task = asyncio.get_running_loop().create_task(self._run(), name="themes")
 
     async def stop(self) -> None:
-        """Stop the loop and the worker thread."""
+        """Stop the loop and the themes process."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
         if self._clusterer is not None:
-            self._clusterer.shutdown(wait=True, cancel_futures=True)
-            self._clusterer = None
+            pool, self._clusterer = self._clusterer, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
     @property
     def idle(self) -> bool:
@@ -165,24 +163,22 @@ class Themes:
                 self._next[event_id] = time.monotonic() + self.interval_s
                 await self.refresh(event_id)
 
-    # --- the worker thread -----------------------------------------------------
+    # --- the themes process ----------------------------------------------------
 
     async def _in_worker(self, fn: Callable[..., Any], *args: Any) -> Any:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="plenary-themes")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    def _embed_texts(self, texts: list[str]) -> list[bytes]:
-        from .embedder import Embedder, model_file, to_bytes
-
-        if self._embedder is None:
-            self._embedder = Embedder(model_file(self.model_path))
-        return [to_bytes(v) for v in self._embedder.embed(texts)]
+        """``fn(*args)`` in the themes process; a process that died (killed, out of
+        memory) is replaced on the next call."""
+        pool = self._process()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            if self._clusterer is pool:
+                self._clusterer = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     @property
     def model_id(self) -> str:
-        from .embedder import MODEL_ID
-
         return MODEL_ID
 
     async def embed_pending(self, event_id: str) -> int:
@@ -193,9 +189,10 @@ class Themes:
                               EMBED_BATCH)
             if not rows:
                 return done
-            vectors = await self._in_worker(self._embed_texts, [r["text"] for r in rows])
+            blob = await self._in_worker(worker.embed, [r["text"] for r in rows])
             await self.writes.run(st.save_vectors, event_id, self.model_id, [
-                (r["id"], r["source_ms"], v) for r, v in zip(rows, vectors, strict=True)])
+                (r["id"], r["source_ms"], blob[i * VECTOR_BYTES:(i + 1) * VECTOR_BYTES])
+                for i, r in enumerate(rows)])
             done += len(rows)
 
     # --- refreshing -------------------------------------------------------------
@@ -208,42 +205,26 @@ class Themes:
             return False
         async with self._refreshing:
             await self.embed_pending(event_id)
-            # Digested where it is read (the driver's thread), not on the event loop.
-            digests = await read(self.db, partial(_digests, model=self.model_id), event_id,
-                                 stage)
-            stages = [stage] if stage is not None else sorted(digests)
-            wrote = False
-            for s in stages:
-                digest = digests.get(s, "")
-                if not force and self._digests.get((event_id, s)) == digest:
-                    continue
-                await self._refresh_stage(event_id, s)
+            known = {s: d for (e, s), d in self._digests.items() if e == event_id}
+            # The themes process reads the notes, digests and clusters them; back come
+            # only the rows to write, stage by stage.
+            done = await self._in_worker(worker.refresh, self.db.url, event_id, stage,
+                                         self.model_id, known, force)
+            for s, digest, computed, gone in done:
+                await self.writes.run(st.save_refresh, event_id, s, computed, gone)
                 self._digests[(event_id, s)] = digest
-                wrote = True
+            wrote = bool(done)
             self.refreshes += 1
         if wrote:
             for listener in self.on_refresh:
                 listener(event_id)
         return wrote
 
-    async def _refresh_stage(self, event_id: str, stage: int) -> None:
-        def load(conn: Connection) -> tuple[list[Row], list[Row], dict[str, set[str]]]:
-            stored = st.theme_rows(conn, event_id, stage)
-            return (st.public_notes(conn, event_id, stage, self.model_id), stored,
-                    st.exclusions(conn, [r["id"] for r in stored]))
-
-        notes, stored, excluded = await read(self.db, load)
-        # The clustering runs in a process of its own: scikit-learn and scipy hold the
-        # GIL for long stretches, which in a thread would stall every live board.
-        computed, gone = await asyncio.get_running_loop().run_in_executor(
-            self._process(), compute_refresh, notes, stored, excluded)
-        await self.writes.run(st.save_refresh, event_id, stage, computed, gone)
-
     def _process(self) -> ProcessPoolExecutor:
         if self._clusterer is None:
             self._clusterer = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=follow_parent, initargs=(os.getpid(),))
+                initializer=worker.init, initargs=(os.getpid(), self.model_path))
         return self._clusterer
 
     # --- what the room and the console see --------------------------------------
@@ -384,43 +365,3 @@ def _note(m: Row) -> dict[str, Any]:
 def _as_known(row: Row) -> rules.Known:
     return rules.Known(id=row["id"], notes=frozenset(row["notes"] or ()), name=row["name"],
                        merged_into=row["merged_into"])
-
-
-def _digests(conn: Connection, event_id: str, stage: int | None, *, model: str
-             ) -> dict[int, str]:
-    """A digest per stage of what its themes depend on: its public notes and vectors."""
-    hashes: dict[int, Any] = {}
-    rows = st.public_notes(conn, event_id, stage, model, vectors=False)
-    for r in sorted(rows, key=lambda r: r["id"]):
-        h = hashes.setdefault(r["stage_index"], hashlib.sha256())
-        h.update(f"{r['id']}\0{r['category']}\0{r['vector']}\0{r['text']}\1".encode())
-    return {s: h.hexdigest() for s, h in hashes.items()}
-
-
-def compute_refresh(notes: list[Row], stored: list[Row], excluded: dict[str, set[str]]
-                    ) -> tuple[list[Row], set[str]]:
-    """One stage's refresh, in the clustering process: rows to write, themes gone."""
-    from . import engine
-
-    known = engine.known_of(stored, excluded)
-    scopes = engine.compute(notes, known, new_id)
-    return engine.rows_to_write(scopes, known)
-
-
-#: How often the clustering process checks that its server is still there.
-PARENT_CHECK_S = 1.0
-
-
-def follow_parent(parent_pid: int) -> None:
-    """In the clustering process: exit as soon as the server that started it is gone.
-
-    A server killed outright (SIGKILL, the OOM killer) never shuts its pool down, and
-    the worker holds both ends of its own call queue, so it would wait forever as an
-    orphan holding its memory (and its parent's stdout).
-    """
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
