@@ -32,6 +32,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 #: starting at once then migrate one after another: the first upgrades, the
 #: others find the schema at head and do nothing.
 MIGRATION_LOCK = 0x706C656E617279
+#: The first half of every named lock's key (:meth:`Database.try_lock`; "pl").
+NAMED_LOCKS = 0x706C
 
 
 def normalise_url(url: str) -> str:
@@ -174,6 +176,30 @@ class Database:
         """Raise unless the database answers."""
         async with self.read() as conn:
             await conn.execute(sa.text("SELECT 1"))
+
+    @asynccontextmanager
+    async def try_lock(self, name: str) -> AsyncIterator[bool]:
+        """Hold the lock called ``name`` for the block if no other process holds it
+        (yields True), else yield False at once. For work that several processes
+        would otherwise do at the same time and contradict (a themes refresh).
+        SQLite: True (one process serves a SQLite file)."""
+        if self.is_sqlite:
+            yield True
+            return
+        key = {"ns": NAMED_LOCKS, "name": name}
+        async with self._writer.connect() as conn:
+            # A session lock: it outlives the statement's transaction, and ends
+            # with the connection if this process dies holding it.
+            got = bool(await conn.scalar(
+                sa.text("SELECT pg_try_advisory_lock(:ns, hashtext(:name))"), key))
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(
+                        sa.text("SELECT pg_advisory_unlock(:ns, hashtext(:name))"), key)
+                    await conn.commit()
 
     async def migrate(self) -> None:
         """Bring the schema up to date (Alembic ``upgrade head``); safe to call repeatedly."""

@@ -205,20 +205,29 @@ class Themes:
             return False
         async with self._refreshing:
             await self.embed_pending(event_id)
-            known = {s: d for (e, s), d in self._digests.items() if e == event_id}
-            # The themes process reads the notes, digests and clusters them; back come
-            # only the rows to write, stage by stage.
-            done = await self._in_worker(worker.refresh, self.db.url, event_id, stage,
-                                         self.model_id, known, force)
-            for s, digest, computed, gone in done:
-                await self.writes.run(st.save_refresh, event_id, s, computed, gone)
-                self._digests[(event_id, s)] = digest
+            # Two server processes refreshing one event at once would each match the
+            # same stored themes and both create the new ones: one at a time. The
+            # other skips this round; its next one starts from what this one wrote.
+            async with self.db.try_lock(f"themes:{event_id}") as mine:
+                done = await self._refresh_locked(event_id, stage, force) if mine else []
             wrote = bool(done)
             self.refreshes += 1
         if wrote:
             for listener in self.on_refresh:
                 listener(event_id)
         return wrote
+
+    async def _refresh_locked(self, event_id: str, stage: int | None, force: bool
+                              ) -> list[Any]:
+        known = {s: d for (e, s), d in self._digests.items() if e == event_id}
+        # The themes process reads the notes, digests and clusters them; back come
+        # only the rows to write, stage by stage.
+        done = await self._in_worker(worker.refresh, self.db.url, event_id, stage,
+                                     self.model_id, known, force)
+        for s, digest, computed, gone in done:
+            await self.writes.run(st.save_refresh, event_id, s, computed, gone)
+            self._digests[(event_id, s)] = digest
+        return done
 
     def _process(self) -> ProcessPoolExecutor:
         if self._clusterer is None:
