@@ -35,18 +35,37 @@ def apply() -> None:
 FREEZE_EVERY_S = 10.0
 
 
+#: During a join storm, freeze as soon as this many connections have arrived.
+FREEZE_AFTER_ARRIVALS = 250
+#: How often the freezer looks at the arrivals.
+_LOOK_EVERY_S = 0.5
+_arrived: list[int] = [0]
+
+
+def connection_arrived() -> None:
+    """One connection more (the live channel says so): its objects will live long."""
+    _arrived[0] += 1
+
+
 async def keep_frozen(interval: float = FREEZE_EVERY_S) -> None:
-    """Every ``interval`` s, move every tracked object to the permanent generation.
+    """Every ``interval`` s, move every tracked object to the permanent generation;
+    sooner while connections pour in.
 
     Freezing is a list splice (no scan), so it costs nothing; afterwards no
     collection looks at those objects again, so a collection only ever scans
     what was allocated in the last few seconds, however many connections are
-    held. The price: garbage cycles among frozen objects (a closed connection's)
-    stay until :func:`thaw` runs.
+    held. During a join storm (~200 connections a second) ten seconds of new
+    connections made full collections of 75–370 ms; freezing every 250 arrivals
+    keeps what a collection scans to about a second's worth. The price: garbage
+    cycles among frozen objects (a closed connection's) stay until :func:`thaw`.
     """
+    since = 0.0
     while True:
-        await asyncio.sleep(interval)
-        gc.freeze()
+        await asyncio.sleep(_LOOK_EVERY_S)
+        since += _LOOK_EVERY_S
+        if since >= interval or _arrived[0] >= FREEZE_AFTER_ARRIVALS:
+            gc.freeze()
+            since, _arrived[0] = 0.0, 0
 
 
 def thaw() -> None:

@@ -290,6 +290,7 @@ class Channel:
             raise socketio.exceptions.ConnectionRefusedError(
                 SERVER_ERROR["message"], SERVER_ERROR) from None
         self.connections[sid] = Connection(session)
+        gcpolicy.connection_arrived()
         for room in _rooms(session):
             await self.sio.enter_room(sid, room)
         actor = session.actor
