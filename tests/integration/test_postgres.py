@@ -41,10 +41,11 @@ async def test_a_named_lock_is_held_by_one_process_at_a_time(pg):
     # A second Database is what a second server process has: its own connections.
     other = Database(pg.url)
     try:
-        async with pg.try_lock("themes:e1") as first:
-            async with other.try_lock("themes:e1") as second, \
-                    other.try_lock("themes:e2") as unrelated:
-                assert (first, second, unrelated) == (True, False, True)
+        # Entered left to right: the first holder is in before the others ask.
+        async with pg.try_lock("themes:e1") as first, \
+                other.try_lock("themes:e1") as second, \
+                other.try_lock("themes:e2") as unrelated:
+            assert (first, second, unrelated) == (True, False, True)
         async with other.try_lock("themes:e1") as after:
             assert after  # released when the block ended
     finally:
