@@ -165,3 +165,31 @@ def test_the_server_process_never_loads_the_model_nor_the_clustering(tmp_path):
     embedded, themes, heavy = [*out.stdout.strip().split(" "), ""][:3]
     assert int(embedded) > 50 and int(themes) >= 3, out.stdout
     assert heavy == "", f"the server process imported {heavy}"
+
+
+async def test_the_notes_a_commit_names_are_found_by_key_and_only_while_unembedded(tmp_path):
+    """embed_named reads the notes the commits named (by key) instead of scanning the
+    event for every batch; a note with a current vector is not read again."""
+    import sqlalchemy as sa
+    from plenary.actions.transaction import read, write_path
+    from plenary.store import Database
+    from plenary.store import themes as st
+    from plenary.store.schema import notes
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await db.migrate()
+    try:
+        event_id = await seeded(db)
+        async with db.write() as conn:
+            ids = [r[0] for r in await conn.execute(
+                sa.select(notes.c.id).order_by(notes.c.created_ms).limit(3))]
+        named = await read(db, st.these_to_embed, ids, "m")
+        assert [r["id"] for r in named] == ids
+        first = named[0]
+        await write_path(db).run(st.save_vectors, event_id, "m",
+                                 [(first["id"], first["source_ms"], b"\0" * 768)])
+        assert [r["id"] for r in await read(db, st.these_to_embed, ids, "m")] == ids[1:]
+        # Another model's vector is not this one's.
+        assert [r["id"] for r in await read(db, st.these_to_embed, ids, "n")] == ids
+    finally:
+        await db.close()

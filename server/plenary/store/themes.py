@@ -34,6 +34,13 @@ def _in_event(event_id: str) -> Any:
     return sa.and_(board_tables.c.id == notes.c.table_id, board_tables.c.event_id == event_id)
 
 
+def _unembedded(model: str) -> Any:
+    return sa.and_(notes.c.deleted_ms.is_(None),
+                   sa.or_(note_vectors.c.note_id.is_(None),
+                          note_vectors.c.source_ms != _source_ms(),
+                          note_vectors.c.model != model))
+
+
 def notes_to_embed(conn: Connection, event_id: str, model: str,
                          limit: int) -> list[Row]:
     """Notes of the event with no vector for their current text (new or edited)."""
@@ -41,12 +48,21 @@ def notes_to_embed(conn: Connection, event_id: str, model: str,
         sa.select(notes.c.id, notes.c.text, _source_ms().label("source_ms"))
         .select_from(notes.join(board_tables, _in_event(event_id))
                      .outerjoin(note_vectors, note_vectors.c.note_id == notes.c.id))
-        .where(notes.c.deleted_ms.is_(None),
-               sa.or_(note_vectors.c.note_id.is_(None),
-                      note_vectors.c.source_ms != _source_ms(),
-                      note_vectors.c.model != model))
+        .where(_unembedded(model))
         .order_by(notes.c.created_ms, notes.c.id)
         .limit(limit)
+    )
+    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+
+
+def these_to_embed(conn: Connection, note_ids: Sequence[str], model: str) -> list[Row]:
+    """Of these notes, those with no vector for their current text: found by key,
+    not by scanning the event (which a busy event would do for every batch)."""
+    stmt = (
+        sa.select(notes.c.id, notes.c.text, _source_ms().label("source_ms"))
+        .select_from(notes.outerjoin(note_vectors, note_vectors.c.note_id == notes.c.id))
+        .where(notes.c.id.in_(note_ids), _unembedded(model))
+        .order_by(notes.c.created_ms, notes.c.id)
     )
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
 

@@ -47,6 +47,8 @@ Places = dict[str, tuple[str, int | None]]
 #: Changes that can alter what is public in a stage, so its themes.
 NOTE_CHANGES = frozenset({"note.added", "note.edited", "note.deleted", "note.hidden",
                           "note.shown", "note.merged", "notes.revealed", "stage.changed"})
+#: Changes that give a note a new text, so a new vector.
+TEXT_CHANGES = frozenset({"note.added", "note.edited"})
 #: Notes embedded per model call: batching halves the CPU per note.
 EMBED_BATCH = 32
 #: Bytes of one stored vector (384 half floats).
@@ -74,6 +76,10 @@ class Themes:
         #: The themes process: the model and the clustering (see worker.py).
         self._clusterer: ProcessPoolExecutor | None = None
         self._dirty: set[str] = set()
+        # Per event, the notes the commits named as new or edited: embedded by key.
+        # The full scan (embed_pending) runs before each refresh, so a note this
+        # misses (posted through another process, say) waits at most one interval.
+        self._texts: dict[str, set[str]] = {}
         self._pending: set[str] = set()  # events whose themes are behind their notes
         self._next: dict[str, float] = {}  # event -> earliest next refresh (monotonic)
         self._digests: dict[tuple[str, int], str] = {}
@@ -114,6 +120,10 @@ class Themes:
         if self.unavailable or not isinstance(result, Outcome):
             return
         if any(c["kind"] in NOTE_CHANGES for c in result.changes):
+            texts = [c["data"]["note"]["id"] for c in result.changes
+                     if c["kind"] in TEXT_CHANGES]
+            if texts:
+                self._texts.setdefault(result.event_id, set()).update(texts)
             self.notify(result.event_id)
 
     def notify(self, event_id: str) -> None:
@@ -158,7 +168,7 @@ class Themes:
             event_id = self._dirty.pop()
             # Pending from now on, so that `idle` is never true while it is embedded.
             self._pending.add(event_id)
-            await self.embed_pending(event_id)
+            await self.embed_named(event_id)
         now = time.monotonic()
         for event_id in list(self._pending):
             if self._next.get(event_id, 0.0) <= now and not self._dirty:
@@ -186,17 +196,33 @@ class Themes:
 
     async def embed_pending(self, event_id: str) -> int:
         """Embed every note of the event that has no vector for its current text."""
+        self._texts.pop(event_id, None)  # the scan finds them too
         done = 0
         while True:
             rows = await read(self.db, st.notes_to_embed, event_id, self.model_id,
                               EMBED_BATCH)
             if not rows:
                 return done
-            blob = await self._in_worker(worker.embed, [r["text"] for r in rows])
-            await self.writes.run(st.save_vectors, event_id, self.model_id, [
-                (r["id"], r["source_ms"], blob[i * VECTOR_BYTES:(i + 1) * VECTOR_BYTES])
-                for i, r in enumerate(rows)])
-            done += len(rows)
+            done += await self._embed(event_id, rows)
+
+    async def embed_named(self, event_id: str) -> int:
+        """Embed the notes that commits named as new or edited since the last call."""
+        done = 0
+        while ids := self._texts.get(event_id):
+            batch = [ids.pop() for _ in range(min(EMBED_BATCH, len(ids)))]
+            if not ids:
+                del self._texts[event_id]
+            rows = await read(self.db, st.these_to_embed, batch, self.model_id)
+            if rows:
+                done += await self._embed(event_id, rows)
+        return done
+
+    async def _embed(self, event_id: str, rows: list[dict[str, Any]]) -> int:
+        blob = await self._in_worker(worker.embed, [r["text"] for r in rows])
+        await self.writes.run(st.save_vectors, event_id, self.model_id, [
+            (r["id"], r["source_ms"], blob[i * VECTOR_BYTES:(i + 1) * VECTOR_BYTES])
+            for i, r in enumerate(rows)])
+        return len(rows)
 
     # --- refreshing -------------------------------------------------------------
 
