@@ -50,6 +50,8 @@ class Scenario:
 
 SCENARIOS = {
     "smoke": Scenario(2, 3, 1, [{"rate": 20, "seconds": 2}, {"moves": 1}]),
+    # The conference's join storm alone (joins and memory, quickly): all in, then stop.
+    "joins": Scenario(500, 10, 20, []),
     "burst": Scenario(100, 10, 2, [{"rate": 100, "seconds": 5}, {"moves": 1},
                                    {"rate": 500, "seconds": 10}]),
     "seed": Scenario(8, 9, 1, [{"rate": 100, "seconds": 30}, {"moves": 3}]),
@@ -131,6 +133,8 @@ class Child:
 
 
 PROFILE: Path | None = None
+#: Sample only the thread holding the GIL: on the server's one core, where its CPU goes.
+PROFILE_GIL = False
 #: Where each run's server log is kept (--keep-logs), if anywhere.
 KEEP_LOGS: Path | None = None
 
@@ -150,7 +154,8 @@ def plenary_server(tmp: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
         beside = Path(sys.executable).with_name("py-spy")
         spy_bin = str(beside) if beside.exists() else "py-spy"
         spy = subprocess.Popen([*pinned(0), spy_bin, "record", "--format", "raw", "-r", "100",
-                                "--threads", "-o", str(PROFILE), "--", *command], env=env,
+                                "--threads", *(["--gil"] if PROFILE_GIL else []),
+                                "-o", str(PROFILE), "--", *command], env=env,
                                stderr=log)
         proc = Child(spy)
     else:
@@ -419,6 +424,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write every run's figures here")
     parser.add_argument("--profile", metavar="FILE", type=Path,
                         help="record the server with py-spy (collapsed stacks) into FILE")
+    parser.add_argument("--gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL")
     parser.add_argument("--keep-logs", metavar="DIR", type=Path,
                         help="copy each run's server log (slow collections, warnings) here")
     parser.add_argument("--no-baseline", action="store_true",
@@ -434,8 +441,8 @@ def main() -> None:
     if not (LOAD / "node_modules").is_dir():
         sys.exit("Install the load generator first: npm ci --prefix bench/load")
     scenario = SCENARIOS[args.scenario]
-    global PROFILE, KEEP_LOGS
-    PROFILE, KEEP_LOGS = args.profile, args.keep_logs
+    global PROFILE, PROFILE_GIL, KEEP_LOGS
+    PROFILE, PROFILE_GIL, KEEP_LOGS = args.profile, args.gil, args.keep_logs
     if args.tables or args.rate:
         steps = [dict(st) for st in scenario.steps]
         if args.rate:

@@ -117,3 +117,30 @@ async def test_postgresql_commits_different_tables_side_by_side_and_one_table_in
     assert spans["a1"][1] <= spans["a2"][0]
     assert all(spans[n][1] <= spans["event"][0] for n in ("a1", "b1", "a2"))
     assert spans["event"][1] <= spans["c1"][0]  # queued after the barrier: waits for it
+
+
+async def test_a_database_error_in_a_batch_rolls_back_that_action_only(store):
+    """A statement the database refuses (here a duplicate key) aborts the whole
+    transaction on PostgreSQL until its savepoint is rolled back: the others commit."""
+    actions, table_id, code = await one_table(store)
+    person = await actions.authenticate(ParticipantAuth(join_code=code,
+                                                        participant_key=secrets.token_bytes(16)))
+    taken = uuid.uuid4().hex[:16]
+    await write_path(store).run(
+        lambda c: q.insert_participant(c, id=taken, table_id=table_id, key_hash="y" * 64),
+        table=table_id)
+
+    def duplicate(conn: sa.Connection) -> None:
+        q.insert_participant(conn, id=taken, table_id=table_id, key_hash="z" * 64)
+
+    results = await asyncio.gather(
+        *[actions.post_note(person, post()) for _ in range(5)],
+        write_path(store).run(duplicate, table=table_id),
+        *[actions.post_note(person, post()) for _ in range(5)],
+        return_exceptions=True)
+    assert isinstance(results[5], sa.exc.IntegrityError)
+    acks = results[:5] + results[6:]
+    assert not [r for r in acks if isinstance(r, BaseException)]
+    assert sorted(r.ack["seq"] for r in acks) == list(range(2, 12))
+    stored = await read(store, q.notes_of_table, table_id)
+    assert len(stored) == 10
