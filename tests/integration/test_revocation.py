@@ -14,7 +14,7 @@ import httpx
 import pytest
 from plenary.actions import Actions
 from plenary.actions.common import Session
-from plenary.domain.payloads import NotePost, ParticipantAuth, StaffAuth, SyncRequest
+from plenary.domain.payloads import NoteHide, NotePost, ParticipantAuth, StaffAuth, SyncRequest
 from plenary.store import Database
 
 from .conftest import participant_auth
@@ -123,7 +123,8 @@ async def test_a_connection_elsewhere_with_a_replaced_credential_can_do_nothing(
             ParticipantAuth(join_code=t["join_code"], participant_key=b"k" * 16))
         fac = await actions.authenticate(StaffAuth(token=t["facilitator_token"]))
         assert isinstance(phone, Session) and phone.credential is not None
-        assert (await actions.post_note(phone, NotePost(id=nid(), text="before"))).ack["seq"]
+        first = nid()
+        assert (await actions.post_note(phone, NotePost(id=first, text="before"))).ack["seq"]
         http = await console(server, ev["organiser_token"])
         try:
             for what in ("join_code", "facilitator_link"):
@@ -133,6 +134,7 @@ async def test_a_connection_elsewhere_with_a_replaced_credential_can_do_nothing(
         finally:
             await http.aclose()
         for session, call in ((phone, actions.post_note(phone, NotePost(id=nid(), text="x"))),
+                              (fac, actions.hide_note(fac, NoteHide(id=first, hidden=True))),
                               (phone, actions.sync(phone, SyncRequest())),
                               (fac, actions.sync(fac, SyncRequest()))):
             with pytest.raises(Exception) as err:
@@ -157,3 +159,35 @@ async def test_signing_out_ends_every_copy_of_the_cookie(server):
     finally:
         await http.aclose()
         await copied.aclose()
+
+
+async def test_an_action_that_loads_no_table_is_checked_after_it_ran_and_undone(server):
+    """Bodies that never load their scope are checked once they have run, in the same
+    savepoint: a replaced credential refuses them and what they wrote is rolled back."""
+    from plenary.actions.common import run_checked
+    from plenary.actions.transaction import read, write_path
+    from plenary.store import queries as q
+
+    ev = await server.create_event(tables=1, template="world-cafe")
+    t = ev["tables"][0]
+    db = Database(server.config.database_url)
+    actions = Actions(db, server.config.secret())
+    try:
+        phone = await actions.authenticate(
+            ParticipantAuth(join_code=t["join_code"], participant_key=b"j" * 16))
+        stale = Session(phone.actor, name=None, credential="code:REPLACED")
+        doomed = nid()[:16]
+
+        def writes(conn, session):
+            q.insert_participant(conn, id=doomed, table_id=t["id"], key_hash="q" * 64)
+            return "done"
+
+        with pytest.raises(Exception) as err:
+            await write_path(db).run(run_checked, writes, stale, table=t["id"])
+        assert getattr(err.value, "code", None) == "credential_replaced"
+        # Had the refused write stood, the same id again would be a duplicate key.
+        assert await write_path(db).run(run_checked, writes, phone, table=t["id"]) == "done"
+        row = await read(db, q.participant_by_key, t["id"], "q" * 64)
+        assert row is not None and row["id"] == doomed
+    finally:
+        await db.close()

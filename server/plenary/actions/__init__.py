@@ -44,7 +44,7 @@ from ..domain.payloads import (
 from ..domain.permissions import Actor, Role
 from ..store import Database
 from . import controls, joining, moves, notes, reading, tidying, votes
-from .common import Outcome, Session, check_credential
+from .common import Outcome, Session, run_checked
 from .transaction import read, write_path
 
 __all__ = ["Actions", "Outcome", "Session"]
@@ -54,8 +54,7 @@ T = TypeVar("T")
 
 def _checked(conn: Connection, body: Callable[..., T], session: Session, *args: Any) -> T:
     # Every action, whatever process runs it: a replaced link or join code acts no more.
-    check_credential(conn, session)
-    return body(conn, session, *args)
+    return run_checked(conn, body, session, *args)
 
 
 class Actions:

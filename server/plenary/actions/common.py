@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from ..domain.controls import check_not_locked
-from ..domain.errors import InvalidPayload, NotFound, Unauthenticated
+from ..domain.errors import DomainError, InvalidPayload, NotFound, Unauthenticated
 from ..domain.model import EventState, TableState, event_state, table_state
 from ..domain.permissions import Action, Actor, Role, authorize
 from ..store import queries as q
@@ -54,6 +55,57 @@ def credential_of(role: Role, event: Row | None, table: Row | None) -> str | Non
     return f"gen:{event['organiser_gen' if role is Role.ORGANISER else 'dashboard_gen']}"
 
 
+T = TypeVar("T")
+
+#: ``conn.info`` key: the session whose credential this action has still to check.
+_UNCHECKED = "plenary.unchecked_credential"
+
+
+def run_checked(conn: Connection, body: Callable[..., T], session: Session, *args: Any) -> T:
+    """``body(conn, session, *args)``, refused if the session's credential was replaced.
+
+    A body that loads its scope checks the credential on the rows it locks there
+    (:func:`load_scope`), saving a read of the same table row on every post; any
+    other is checked once it has run, in the same savepoint, so what it wrote is
+    rolled back with the refusal.
+    """
+    conn.info[_UNCHECKED] = session
+    try:
+        try:
+            result = body(conn, session, *args)
+        except DomainError:
+            _settle_credential(conn, session)  # a replaced link is the answer that counts
+            raise
+        _settle_credential(conn, session)
+        return result
+    finally:
+        conn.info.pop(_UNCHECKED, None)
+
+
+def _settle_credential(conn: Connection, session: Session) -> None:
+    if conn.info.pop(_UNCHECKED, None) is not None:
+        check_credential(conn, session)
+
+
+def _check_on_scope(conn: Connection, actor: Actor, event: Row, table: Row) -> None:
+    session = conn.info.get(_UNCHECKED)
+    if session is None or session.actor is not actor:
+        return
+    if actor.table_id is not None and actor.table_id != table["id"]:
+        return  # not the table the credential is for: checked after the body
+    del conn.info[_UNCHECKED]
+    own_table = table if actor.table_id is not None else None
+    if session.credential is not None \
+            and credential_of(actor.role, event, own_table) != session.credential:
+        raise _replaced()
+
+
+def _replaced() -> Unauthenticated:
+    return Unauthenticated(
+        "The link or join code this screen was opened with has been replaced. Ask "
+        "the organiser for the new one.", code="credential_replaced")
+
+
 def check_credential(conn: Connection, session: Session) -> None:
     """Refuse a connection whose link or join code was replaced after it connected.
 
@@ -66,9 +118,7 @@ def check_credential(conn: Connection, session: Session) -> None:
     table = q.table_row(conn, actor.table_id) if actor.table_id is not None else None
     event = q.event_row(conn, actor.event_id) if table is None else None
     if credential_of(actor.role, event, table) != session.credential:
-        raise Unauthenticated(
-            "The link or join code this screen was opened with has been replaced. Ask "
-            "the organiser for the new one.", code="credential_replaced")
+        raise _replaced()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +147,7 @@ def load_scope(conn: Connection, actor: Actor, table_id: str, *,
     row = q.table_row(conn, table_id, lock="update")
     if event is None or row is None or row["event_id"] != actor.event_id:
         raise NotFound("There is no such table in this event.")
+    _check_on_scope(conn, actor, event, row)
     return Scope(event_state(event), row, event_locked=event["locked"])
 
 
