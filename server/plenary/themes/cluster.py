@@ -5,6 +5,10 @@ taking out what every note of the stage shares (the stage's prompt pulls all its
 answers one way; the mean is that pull). A handful of notes says little about that
 pull, so the mean is taken out in proportion to how many notes there are, and the
 distance threshold moves with it from the raw space's to the centred space's.
+Before clustering, each note's vector is averaged with those of its nearest
+neighbours (:func:`smoothed`): a note worded oddly (a typo, two words) is pulled
+towards the notes it is most like, which lifts the labelled set's adjusted Rand index
+from 0.45 to 0.51 and splits no near-duplicates.
 Above EXACT_LIMIT notes the clustering runs on a sample and the others join the
 nearest group, so 50,000 notes take seconds and bounded memory. Keywords are
 class-based TF-IDF: each group's notes as one document.
@@ -26,7 +30,15 @@ from ..domain.themes import Group
 #: notes) and the fully centred one (many). Chosen on tests/data/themes_labelled.txt
 #: (see tests/unit/test_themes_quality.py).
 RAW_DISTANCE = 0.6
-CENTRED_DISTANCE = 0.9
+CENTRED_DISTANCE = 0.83
+#: Each note is averaged with its NEIGHBOURS nearest notes (fewer in a small set: one
+#: per NEIGHBOUR_SHARE notes), with as much weight as the note itself.
+NEIGHBOURS = 8
+NEIGHBOUR_SHARE = 6
+#: Above EXACT_LIMIT, notes join a sample's group by their own (unsmoothed) vectors,
+#: which sit further from the group's centre than the smoothed ones the threshold was
+#: chosen on: the join allows this much more distance (where it was before smoothing).
+JOIN_SLACK = 0.07
 #: With n notes, n / (n + SHRINK) of their mean is taken out.
 SHRINK = 10
 #: Up to this many notes are clustered exactly (the distance matrix is n²/2 floats:
@@ -101,8 +113,9 @@ def _labels(x: Centred, *, distance: float | None, exact_limit: int,
     out = np.full(n, -1, dtype=np.int64)
     rng = np.random.default_rng(seed)
     # A note belongs with a group's centre when it is about as close to it as the
-    # group's members are to each other on average (cosine of the centre ~ sqrt).
-    join = math.sqrt(max(1.0 - distance, 0.01))
+    # group's members are to each other on average (cosine of the centre ~ sqrt),
+    # in the unsmoothed space (JOIN_SLACK).
+    join = math.sqrt(max(1.0 - distance - JOIN_SLACK, 0.01))
     todo = np.arange(n)
     next_label = 0
     for _ in range(ROUNDS):
@@ -130,12 +143,27 @@ def _labels(x: Centred, *, distance: float | None, exact_limit: int,
     return out
 
 
+def smoothed(x: np.ndarray) -> np.ndarray:
+    """Unit vectors ``x``, each averaged with its nearest neighbours' (cosine), as unit
+    vectors again; a set too small to have neighbours to spare is returned as it is."""
+    k = min(NEIGHBOURS, (len(x) - 1) // NEIGHBOUR_SHARE)
+    if k < 1:
+        return x
+    sims = x @ x.T
+    np.fill_diagonal(sims, -np.inf)
+    near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    del sims
+    out = x + x[near].mean(axis=1)
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return out
+
+
 def _exact(x: np.ndarray, distance: float) -> np.ndarray:
     if len(x) <= 1:  # nothing (or one note) left to cluster
         return np.zeros(len(x), dtype=np.int64)
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance,
                                     metric="cosine", linkage="average")
-    return model.fit_predict(x).astype(np.int64)
+    return model.fit_predict(smoothed(x)).astype(np.int64)
 
 
 def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
