@@ -5,19 +5,19 @@ checked by size) or from PLENARY_THEMES_MODEL; the tokenizer is vendored beside 
 module (model/NOTICE). Nothing is ever fetched from a model hub.
 
 The first load also saves onnxruntime's optimised copy of the model (its int8 weights
-folded into float32 ones, 90 MB) in the user's cache folder (:func:`cache_dir`);
-later loads read that copy, which takes ~40 MB less memory resident and ~75 MB less
-at the peak of loading than folding the int8 file again. It is named after the
-model file's digest and onnxruntime's version, so another model or runtime never
-reads a stale copy; where the folder cannot be written, the model is folded each
-time as before.
+folded into float32 ones, 90 MB) in the user's cache folder (:func:`cache_dir`), and
+every load reads that copy: its weights are mapped from the file, not folded again
+into memory of the process's own, so the loaded model holds ~55 MB resident instead
+of ~130, and loading peaks no higher. It is named after the model file's digest and
+onnxruntime's version, so another model or runtime never reads a stale copy; where
+the folder cannot be written, the model is folded at each load as before.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 # tokenizers depends on huggingface_hub; we only ever read local files, and say so.
@@ -65,20 +65,7 @@ class Embedder:
     event loop keeps the other core."""
 
     def __init__(self, path: Path | None = None, *, threads: int = 1) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Notes are short and of every length: arenas and memory patterns sized for
-        # the longest batch seen only hold memory (15 MB) and save nothing measurable.
-        options.enable_cpu_mem_arena = False
-        options.enable_mem_pattern = False
-        # Constant folding makes float32 copies of the int8 weights: ~100 MB resident
-        # instead of ~35 MB, but without it every run dequantizes the whole model
-        # again (~70 ms of CPU a call: a note posted alone would cost 77 ms, not 6).
-        # Basic optimisations (folding among them) only: what they save is the same
-        # on every machine, so the optimised copy can be kept and read back.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        self.session = _session(Path(path or model_file()), options)
+        self.session = _session(Path(path or model_file()), threads)
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
@@ -117,41 +104,55 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _session(path: Path, options: ort.SessionOptions) -> ort.InferenceSession:
-    """The model's session, from the optimised copy when there is one (else made, and
-    the copy saved for next time)."""
-    providers = ["CPUExecutionProvider"]
+def _options(threads: int) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Notes are short and of every length: arenas and memory patterns sized for
+    # the longest batch seen only hold memory (15 MB) and save nothing measurable.
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    # Constant folding makes float32 copies of the int8 weights, but without it every
+    # run dequantizes the whole model again (~70 ms of CPU a call: a note posted alone
+    # would cost 77 ms, not 6). Basic optimisations (folding among them) only: what
+    # they do is the same on every machine, so the optimised copy can be kept.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    return options
+
+
+def _load(model: Path, threads: int) -> ort.InferenceSession:
+    return ort.InferenceSession(str(model), _options(threads),
+                                providers=["CPUExecutionProvider"])
+
+
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    """The model's session, from the optimised copy when there is one (else the copy
+    is made, and read). The copy is a folder: the graph (model.onnx) and its weights
+    beside it (model.data), which onnxruntime maps from the file rather than copying,
+    so only the rows of the vocabulary that notes use become resident."""
     folder = cache_dir()
-    cached = folder / f"{path.stem}-{_digest(path)}-ort{ort.__version__}.onnx"
-    if cached.is_file():
+    kept = folder / f"{path.stem}-{_digest(path)}-ort{ort.__version__}"
+    if (kept / "model.onnx").is_file():
         try:
-            return ort.InferenceSession(str(cached), options, providers=providers)
+            return _load(kept / "model.onnx", threads)
         except Exception:  # damaged (onnxruntime's errors are no one class): made again
-            with contextlib.suppress(OSError):
-                cached.unlink()
+            shutil.rmtree(kept, ignore_errors=True)
+    partial = folder / f"{kept.name}.{os.getpid()}.part"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:  # nowhere to keep it: fold the model each time
-        return ort.InferenceSession(str(path), options, providers=providers)
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
-    options.optimized_model_filepath = str(partial)
-    try:
-        session = ort.InferenceSession(str(path), options, providers=providers)
-    except Exception:  # the copy could not be written, say: without it
-        options.optimized_model_filepath = ""
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        return ort.InferenceSession(str(path), options, providers=providers)
-    options.optimized_model_filepath = ""
-    try:
-        os.replace(partial, cached)
-    except OSError:  # not saved: keep the session as it is
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        return session
-    # The session that folded the model holds more than one read from the copy.
-    del session
-    return ort.InferenceSession(str(cached), options, providers=providers)
+        partial.mkdir(parents=True, exist_ok=True)
+        options = _options(threads)
+        options.optimized_model_filepath = str(partial / "model.onnx")
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_file_name", "model.data")
+        options.add_session_config_entry(
+            "session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        os.rename(partial, kept)
+    except Exception:  # nowhere to keep it, or another process kept its copy first
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (kept / "model.onnx").is_file():
+            return _load(path, threads)  # without a copy: folded at each load
+    return _load(kept / "model.onnx", threads)
 
 
 #: Stored as half floats: 768 bytes a note, and a 50,000-note stage is read into 38 MB.
