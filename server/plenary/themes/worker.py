@@ -38,6 +38,11 @@ Row = dict[str, Any]
 PARENT_CHECK_S = 1.0
 #: The process's priority: the lowest, so that live work always comes first.
 NICE = 19
+#: A refresh of a stage with more notes than this lets the model go first (it is
+#: loaded again at the next embedding): the process then never holds both a large
+#: refresh and the model, and a conference's 50,000 notes stay within the memory
+#: target. A stage this size takes ~0.3 s to refresh, and the seed event's stay below.
+UNLOAD_ABOVE = 5000
 
 _settings: dict[str, Any] = {}
 _embedder: Any = None
@@ -83,6 +88,15 @@ def embed(texts: list[str]) -> bytes:
     out = _embedder.embed(texts).astype(STORED).tobytes()
     _trim()  # what a run frees (its activations) goes back to the system
     return out
+
+
+def unload() -> None:
+    """Let the model go until the next embedding: a large refresh needs the memory
+    more, and loading it again from its optimised copy takes ~0.1 s (embedder.py)."""
+    global _embedder
+    if _embedder is not None:
+        _embedder = None
+        release()
 
 
 def model_loads() -> int:
@@ -161,9 +175,10 @@ def _reader(url: str) -> _Reader:
     return _readers[url]
 
 
-def digests(conn: sa.Connection, event_id: str, stage: int | None, model: str
-            ) -> dict[int, str]:
-    """A digest per stage of what its themes depend on: its public notes and vectors."""
+def digests(conn: sa.Connection, event_id: str, stage: int | None, model: str,
+            counts: dict[int, int] | None = None) -> dict[int, str]:
+    """A digest per stage of what its themes depend on: its public notes and vectors
+    (and in ``counts``, if given, how many notes each stage has)."""
     from ..store import themes as st
 
     hashes: dict[int, Any] = {}
@@ -171,6 +186,8 @@ def digests(conn: sa.Connection, event_id: str, stage: int | None, model: str
         note_id, stage_index, category, source_ms, text = r
         h = hashes.setdefault(stage_index, hashlib.sha256())
         h.update(f"{note_id}\0{category}\0{source_ms}\0{text}\1".encode())
+        if counts is not None:
+            counts[stage_index] = counts.get(stage_index, 0) + 1
     return {s: h.hexdigest() for s, h in hashes.items()}
 
 
@@ -186,12 +203,15 @@ def refresh(url: str, event_id: str, stage: int | None, model: str,
     reader = _reader(url)
     out = []
     try:
-        now = reader.run(digests, event_id, stage, model)
+        counts: dict[int, int] = {}
+        now = reader.run(digests, event_id, stage, model, counts)
         stages = [stage] if stage is not None else sorted(now)
         for s in stages:
             digest = now.get(s, "")
             if not force and known.get(s) == digest:
                 continue
+            if counts.get(s, 0) > UNLOAD_ABOVE:
+                unload()
 
             def load(conn: sa.Connection, s: int = s) -> tuple[Any, list[Row],
                                                                dict[str, set[str]]]:
