@@ -35,6 +35,10 @@ from . import STORED as _STORED
 TOKENIZER = Path(__file__).with_name("model") / "tokenizer.json"
 #: The model was trained on up to 256 word pieces; a note of 280 characters needs ~80.
 MAX_TOKENS = 256
+#: Texts run through the model at once. A batch of 32 (what the server sends) at once
+#: peaks ~30 MB higher for its activations and costs more CPU a note (3.7 ms, against
+#: 3.3 in runs of 8: less padding), so a batch runs 8 at a time.
+RUN = 8
 
 
 class ModelMissing(RuntimeError):
@@ -73,9 +77,13 @@ class Embedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for ``texts`` (float32, one row each, unit length): mean pooling,
-        as sentence-transformers does for this model."""
+        as sentence-transformers does for this model; RUN texts at a time."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.concatenate([self._run(texts[at:at + RUN])
+                               for at in range(0, len(texts), RUN)])
+
+    def _run(self, texts: list[str]) -> np.ndarray:
         encoded = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)

@@ -52,11 +52,27 @@ _readers: dict[str, _Reader] = {}
 
 
 def init(parent_pid: int, model_path: str | None = None) -> None:
-    """The process's initializer: follow the server, lowest priority, remember settings."""
+    """The process's initializer: follow the server, lowest priority, remember settings,
+    and a fixed threshold for the allocator's mappings (:func:`_fixed_mmap_threshold`)."""
     follow_parent(parent_pid)
     with contextlib.suppress(OSError):
         os.nice(NICE)
+    _fixed_mmap_threshold()
     _settings["model_path"] = model_path
+
+
+#: Blocks of this size or more get mappings of their own (glibc's default start).
+MMAP_THRESHOLD = 256 * 1024
+
+
+def _fixed_mmap_threshold() -> None:
+    """glibc raises its threshold for giving a block a mapping of its own each time
+    such a block is freed (up to 32 MB): after the model's runs, a refresh's arrays
+    then come from the heap, whose freed pages stay the process's. Fixed, they are
+    mapped and given back when freed: a 50,000-note refresh peaks ~20 MB lower."""
+    libc = _glibc()
+    if libc:
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
 
 
 def follow_parent(parent_pid: int) -> None:
@@ -237,15 +253,20 @@ def release() -> None:
     _trim()
 
 
-def _trim() -> None:
+def _glibc() -> Any:
     global _libc
     if _libc is None:
         try:
             _libc = ctypes.CDLL("libc.so.6")
         except OSError:  # not glibc: nothing to ask
             _libc = False
-    if _libc:
-        _libc.malloc_trim(0)
+    return _libc
+
+
+def _trim() -> None:
+    libc = _glibc()
+    if libc:
+        libc.malloc_trim(0)
 
 
 _libc: Any = None
