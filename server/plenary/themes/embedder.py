@@ -104,12 +104,22 @@ def cache_dir() -> Path:
     return Path(base) / "plenary"
 
 
+#: Digests of model files already read, by path, size and modification time: the
+#: model is loaded again after each large refresh (worker.unload), and reading 23 MB
+#: for its digest each time would cost ~40 ms of CPU.
+_digests: dict[tuple[str, int, int], str] = {}
+
+
 def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()[:16]
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+        _digests[key] = h.hexdigest()[:16]
+    return _digests[key]
 
 
 def _options(threads: int) -> ort.SessionOptions:

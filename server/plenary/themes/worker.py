@@ -110,9 +110,7 @@ def unload() -> None:
     """Let the model go until the next embedding: a large refresh needs the memory
     more, and loading it again from its optimised copy takes ~0.1 s (embedder.py)."""
     global _embedder
-    if _embedder is not None:
-        _embedder = None
-        release()
+    _embedder = None  # its session is freed at once; the refresh trims at its end
 
 
 def model_loads() -> int:
