@@ -1,9 +1,8 @@
 """Cross-table themes: an offline sentence-embedding model, clustering and keywords.
 
-Everything here needs the ``themes`` extra (onnxruntime, tokenizers, scipy,
-scikit-learn);
-:func:`missing` says what to install when it is not there, and the rest of Plenary
-works without it.
+Everything here needs the ``themes`` extra (onnxruntime, tokenizers, scipy and
+scikit-learn); :func:`missing` says what to install when it is not there, and the
+rest of Plenary works without it.
 """
 
 from __future__ import annotations
