@@ -14,7 +14,8 @@ Measures, on this machine, with medians of several runs:
 - against `plenary serve` in its own process, pinned to one core as the load bench
   pins it (its themes process inherits the pinning; ``--no-pin`` lets both float):
   resident memory of the server and of its themes process, separately (before, and
-  the peak through a 50,000-note refresh); CPU per note embedded in each of them
+  the peak through a 50,000-note refresh, and after it the model loaded again for a
+  backlog, since a refresh that large lets it go); CPU per note embedded in each of them
   while a 1,500-note backlog is embedded; and live post -> ack p99 of phones at
   another event, quiet, while that backlog is embedded and refreshed, and while a
   1,500- and a 50,000-note refresh run.
@@ -341,6 +342,19 @@ async def live_part(db_path: Path, events: list[tuple[str, str]], join_codes: li
                       f"{ratio(worker_added, TARGETS['memory_mb'])}, {worker_now:.0f} MB "
                       f"after; together added {server_added + worker_added:.0f} MB "
                       f"{ratio(server_added + worker_added, TARGETS['memory_mb'])}")
+                if event_id != seed_id:
+                    # A large refresh lets the model go (worker.UNLOAD_ABOVE): the peak
+                    # counts its loading again too, with a backlog to embed.
+                    await unembed(db_path, seed_id)
+                    r = await http.post(f"/api/events/{seed_id}/themes/refresh",
+                                        json={"stage": 0})
+                    assert r.status_code == 200, r.text
+                    _, server_peak = status_mb(proc.pid)
+                    _, worker_peak = status_mb(worker)
+                    together = server_peak - server_start + worker_peak
+                    print(f"  then the model loaded again and a 1,500-note backlog embedded: "
+                          f"themes process peak {worker_peak:.0f} MB, together added "
+                          f"{together:.0f} MB {ratio(together, TARGETS['memory_mb'])}")
     finally:
         proc.terminate()
         await asyncio.to_thread(proc.wait, 30)

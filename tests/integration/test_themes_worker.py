@@ -193,3 +193,44 @@ async def test_the_notes_a_commit_names_are_found_by_key_and_only_while_unembedd
         assert [r["id"] for r in await read(db, st.these_to_embed, ids, "n")] == ids
     finally:
         await db.close()
+
+async def test_a_large_refresh_lets_the_model_go_until_the_next_embedding(tmp_path,
+                                                                          monkeypatch):
+    """Above UNLOAD_ABOVE notes a refresh drops the model first (the process never holds
+    both), and the next embedding loads it again; a smaller refresh keeps it. Run here,
+    in this process, with the threshold lowered."""
+    from plenary.store import Database
+    from plenary.themes import missing as themes_missing
+    from plenary.themes import worker
+    from plenary.themes.embedder import MODEL_ID
+    from plenary.themes.service import Themes
+
+    if themes_missing():
+        from tests.conftest import missing
+
+        missing("the themes extra (pip install '.[themes]')")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    db = Database(url)
+    try:
+        await db.migrate()
+        event_id = await seeded(db)
+        themes = Themes(db)
+        try:
+            assert await themes.embed_pending(event_id) > 50
+        finally:
+            await themes.stop()
+    finally:
+        await db.close()
+    monkeypatch.setattr(worker, "loads", 0)  # restored after: this process loads it here
+    monkeypatch.setattr(worker, "_embedder", None)
+    first = worker.embed(["Funding is year to year"])
+    assert worker.loads == 1
+    monkeypatch.setattr(worker, "UNLOAD_ABOVE", 10_000)
+    [(_stage, _digest, rows, _gone)] = worker.refresh(url, event_id, 0, MODEL_ID, {}, True)
+    assert rows and worker._embedder is not None  # a small stage: the model stays
+    monkeypatch.setattr(worker, "UNLOAD_ABOVE", 10)
+    [(_stage, _digest, again, _gone)] = worker.refresh(url, event_id, 0, MODEL_ID, {}, True)
+    assert worker._embedder is None
+    assert [r["notes"] for r in again] == [r["notes"] for r in rows]  # the same themes
+    assert worker.embed(["Funding is year to year"]) == first
+    assert worker.loads == 2

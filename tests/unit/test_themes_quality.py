@@ -15,7 +15,7 @@ from tests.themes_data import Labelled, load
 
 #: Adjusted Rand index this pipeline reaches (mean over the five stages): a guard
 #: against getting worse. The issue's target, 0.65, is asserted below and not yet met.
-REACHED = 0.43
+REACHED = 0.50
 TARGET = 0.65
 
 
@@ -75,7 +75,7 @@ def test_themes_agree_with_the_labels(predicted):
     assert mean >= REACHED
 
 
-@pytest.mark.xfail(reason="ARI ~0.45 with the int8 MiniLM on this set; target 0.65 not met",
+@pytest.mark.xfail(reason="ARI ~0.51 with the int8 MiniLM on this set; target 0.65 not met",
                    strict=True)
 def test_themes_reach_the_issues_target(predicted):
     notes, groups = predicted

