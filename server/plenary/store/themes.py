@@ -55,16 +55,30 @@ def notes_to_embed(conn: Connection, event_id: str, model: str,
     return [dict(r) for r in (conn.execute(stmt)).mappings()]
 
 
+# The embedding path runs for every few notes posted: its statements are built once
+# (an expanding parameter for the ids). Building them per call cost CPU and, worse,
+# left reference cycles (bound parameters) that the server's frozen-GC policy keeps.
+_IDS = sa.bindparam("ids", expanding=True)
+_MODEL = sa.bindparam("model")
+_THESE_TO_EMBED = (
+    sa.select(notes.c.id, notes.c.text, _source_ms().label("source_ms"))
+    .select_from(notes.outerjoin(note_vectors, note_vectors.c.note_id == notes.c.id))
+    .where(notes.c.id.in_(_IDS), notes.c.deleted_ms.is_(None),
+           sa.or_(note_vectors.c.note_id.is_(None),
+                  note_vectors.c.source_ms != _source_ms(),
+                  note_vectors.c.model != _MODEL))
+    .order_by(notes.c.created_ms, notes.c.id)
+)
+_DROP_VECTORS = sa.delete(note_vectors).where(note_vectors.c.note_id.in_(_IDS))
+_ALIVE = sa.select(notes.c.id).where(notes.c.id.in_(_IDS), notes.c.deleted_ms.is_(None))
+_INSERT_VECTORS = sa.insert(note_vectors)
+
+
 def these_to_embed(conn: Connection, note_ids: Sequence[str], model: str) -> list[Row]:
     """Of these notes, those with no vector for their current text: found by key,
     not by scanning the event (which a busy event would do for every batch)."""
-    stmt = (
-        sa.select(notes.c.id, notes.c.text, _source_ms().label("source_ms"))
-        .select_from(notes.outerjoin(note_vectors, note_vectors.c.note_id == notes.c.id))
-        .where(notes.c.id.in_(note_ids), _unembedded(model))
-        .order_by(notes.c.created_ms, notes.c.id)
-    )
-    return [dict(r) for r in (conn.execute(stmt)).mappings()]
+    rows = conn.execute(_THESE_TO_EMBED, {"ids": list(note_ids), "model": model})
+    return [dict(r) for r in rows.mappings()]
 
 
 def save_vectors(conn: Connection, event_id: str, model: str,
@@ -73,15 +87,13 @@ def save_vectors(conn: Connection, event_id: str, model: str,
     if not rows:
         return
     ids = [r[0] for r in rows]
-    conn.execute(sa.delete(note_vectors).where(note_vectors.c.note_id.in_(ids)))
+    conn.execute(_DROP_VECTORS, {"ids": ids})
     # A note deleted meanwhile keeps no vector: insert only those still there.
-    alive = set((conn.execute(
-        sa.select(notes.c.id).where(notes.c.id.in_(ids), notes.c.deleted_ms.is_(None))
-    )).scalars())
+    alive = set(conn.execute(_ALIVE, {"ids": ids}).scalars())
     values = [{"note_id": n, "event_id": event_id, "model": model, "source_ms": ms,
                "vector": blob} for n, ms, blob in rows if n in alive]
     if values:
-        conn.execute(sa.insert(note_vectors), values)
+        conn.execute(_INSERT_VECTORS, values)
 
 
 def _public() -> Any:
