@@ -50,13 +50,19 @@ Lock = Literal["update", "share"] | None
 # cache key was most of SQLAlchemy's cost per statement. The rest build theirs
 # as they go.
 
-def _by_id(table: sa.Table) -> dict[Lock, sa.Select[Any]]:
-    stmt = sa.select(table).where(table.c.id == sa.bindparam("id"))
+def _by_id(table: sa.Table, *columns: sa.Column[Any]) -> dict[Lock, sa.Select[Any]]:
+    stmt = sa.select(*(columns or (table,))).where(table.c.id == sa.bindparam("id"))
     return {None: stmt, "update": stmt.with_for_update(key_share=True),
             "share": stmt.with_for_update(read=True)}
 
 
-_EVENT = _by_id(events)
+# Every action reads its event's row; the template in it (stages, steps, prompts:
+# kilobytes of JSON) never changes once the event exists, so it is decoded once per
+# process and the row is read without it.
+_EVENT = _by_id(events, *(c for c in events.c if c.name != "template"))
+_EVENT_TEMPLATE = sa.select(events.c.template).where(events.c.id == sa.bindparam("id"))
+_TEMPLATES_KEPT = 64
+_event_templates: dict[tuple[str, int], Any] = {}
 _TABLE = _by_id(board_tables)
 _NOTE = sa.select(notes).where(notes.c.id == sa.bindparam("id"))
 _VOTE = sa.select(votes).where(votes.c.id == sa.bindparam("id"))
@@ -109,8 +115,19 @@ def _first(conn: Connection, stmt: sa.Executable, **params: Any) -> Row | None:
 
 
 def event_row(conn: Connection, event_id: str, *, lock: Lock = None) -> Row | None:
-    """The event's row, or None; ``lock`` holds it until the transaction ends."""
-    return _first(conn, _EVENT[lock], id=event_id)
+    """The event's row, or None; ``lock`` holds it until the transaction ends.
+    Its ``template`` is shared between calls: read it, never change it."""
+    row = _first(conn, _EVENT[lock], id=event_id)
+    if row is not None:
+        key = (row["id"], row["created_ms"])
+        template = _event_templates.get(key)
+        if template is None:
+            template = conn.execute(_EVENT_TEMPLATE, {"id": event_id}).scalar_one()
+            if len(_event_templates) >= _TEMPLATES_KEPT:
+                _event_templates.clear()
+            _event_templates[key] = template
+        row["template"] = template
+    return row
 
 
 def table_row(conn: Connection, table_id: str, *, lock: Lock = None) -> Row | None:
