@@ -111,37 +111,43 @@ async def test_a_new_join_code_disconnects_the_phones_joined_with_the_old(server
         await http.aclose()
 
 
-async def test_a_connection_elsewhere_with_a_replaced_credential_can_do_nothing(server, join):
-    """What a socket on another process (which never saw the kick) meets: every action
-    checks the credential against the store."""
+@pytest.fixture
+async def direct(server):
+    """An event of one table, and the actions over the server's store as another
+    process would run them (no socket, no kick reaches them)."""
     ev = await server.create_event(tables=1, template="world-cafe")
-    t = ev["tables"][0]
     db = Database(server.config.database_url)
-    actions = Actions(db, server.config.secret())
     try:
-        phone = await actions.authenticate(
-            ParticipantAuth(join_code=t["join_code"], participant_key=b"k" * 16))
-        fac = await actions.authenticate(StaffAuth(token=t["facilitator_token"]))
-        assert isinstance(phone, Session) and phone.credential is not None
-        first = nid()
-        assert (await actions.post_note(phone, NotePost(id=first, text="before"))).ack["seq"]
-        http = await console(server, ev["organiser_token"])
-        try:
-            for what in ("join_code", "facilitator_link"):
-                r = await http.post(f"/api/events/{ev['id']}/tables/{t['id']}/regenerate",
-                                    json={"what": what})
-                assert r.status_code == 200
-        finally:
-            await http.aclose()
-        for session, call in ((phone, actions.post_note(phone, NotePost(id=nid(), text="x"))),
-                              (fac, actions.hide_note(fac, NoteHide(id=first, hidden=True))),
-                              (phone, actions.sync(phone, SyncRequest())),
-                              (fac, actions.sync(fac, SyncRequest()))):
-            with pytest.raises(Exception) as err:
-                await call
-            assert getattr(err.value, "code", None) == "credential_replaced", session
+        yield ev, ev["tables"][0], Actions(db, server.config.secret())
     finally:
         await db.close()
+
+
+async def test_a_connection_elsewhere_with_a_replaced_credential_can_do_nothing(server, direct):
+    """What a socket on another process (which never saw the kick) meets: every action
+    checks the credential against the store."""
+    ev, t, actions = direct
+    phone = await actions.authenticate(
+        ParticipantAuth(join_code=t["join_code"], participant_key=b"k" * 16))
+    fac = await actions.authenticate(StaffAuth(token=t["facilitator_token"]))
+    assert isinstance(phone, Session) and phone.credential is not None
+    first = nid()
+    assert (await actions.post_note(phone, NotePost(id=first, text="before"))).ack["seq"]
+    http = await console(server, ev["organiser_token"])
+    try:
+        for what in ("join_code", "facilitator_link"):
+            r = await http.post(f"/api/events/{ev['id']}/tables/{t['id']}/regenerate",
+                                json={"what": what})
+            assert r.status_code == 200
+    finally:
+        await http.aclose()
+    for session, call in ((phone, actions.post_note(phone, NotePost(id=nid(), text="x"))),
+                          (fac, actions.hide_note(fac, NoteHide(id=first, hidden=True))),
+                          (phone, actions.sync(phone, SyncRequest())),
+                          (fac, actions.sync(fac, SyncRequest()))):
+        with pytest.raises(Exception) as err:
+            await call
+        assert getattr(err.value, "code", None) == "credential_replaced", session
 
 
 async def test_signing_out_ends_every_copy_of_the_cookie(server):
@@ -161,33 +167,27 @@ async def test_signing_out_ends_every_copy_of_the_cookie(server):
         await copied.aclose()
 
 
-async def test_an_action_that_loads_no_table_is_checked_after_it_ran_and_undone(server):
+async def test_an_action_that_loads_no_table_is_checked_after_it_ran_and_undone(direct):
     """Bodies that never load their scope are checked once they have run, in the same
     savepoint: a replaced credential refuses them and what they wrote is rolled back."""
     from plenary.actions.common import run_checked
-    from plenary.actions.transaction import read, write_path
+    from plenary.actions.transaction import read
     from plenary.store import queries as q
 
-    ev = await server.create_event(tables=1, template="world-cafe")
-    t = ev["tables"][0]
-    db = Database(server.config.database_url)
-    actions = Actions(db, server.config.secret())
-    try:
-        phone = await actions.authenticate(
-            ParticipantAuth(join_code=t["join_code"], participant_key=b"j" * 16))
-        stale = Session(phone.actor, name=None, credential="code:REPLACED")
-        doomed = nid()[:16]
+    _, t, actions = direct
+    phone = await actions.authenticate(
+        ParticipantAuth(join_code=t["join_code"], participant_key=b"j" * 16))
+    stale = Session(phone.actor, name=None, credential="code:REPLACED")
+    doomed = nid()[:16]
 
-        def writes(conn, session):
-            q.insert_participant(conn, id=doomed, table_id=t["id"], key_hash="q" * 64)
-            return "done"
+    def writes(conn, session):
+        q.insert_participant(conn, id=doomed, table_id=t["id"], key_hash="q" * 64)
+        return "done"
 
-        with pytest.raises(Exception) as err:
-            await write_path(db).run(run_checked, writes, stale, table=t["id"])
-        assert getattr(err.value, "code", None) == "credential_replaced"
-        # Had the refused write stood, the same id again would be a duplicate key.
-        assert await write_path(db).run(run_checked, writes, phone, table=t["id"]) == "done"
-        row = await read(db, q.participant_by_key, t["id"], "q" * 64)
-        assert row is not None and row["id"] == doomed
-    finally:
-        await db.close()
+    with pytest.raises(Exception) as err:
+        await actions.writes.run(run_checked, writes, stale, table=t["id"])
+    assert getattr(err.value, "code", None) == "credential_replaced"
+    # Had the refused write stood, the same id again would be a duplicate key.
+    assert await actions.writes.run(run_checked, writes, phone, table=t["id"]) == "done"
+    row = await read(actions.db, q.participant_by_key, t["id"], "q" * 64)
+    assert row is not None and row["id"] == doomed
