@@ -71,11 +71,11 @@ def run_checked(conn: Connection, body: Callable[..., T], session: Session, *arg
     """
     conn.info[_UNCHECKED] = session
     try:
-        try:
-            result = body(conn, session, *args)
-        except DomainError:
-            _settle_credential(conn, session)  # a replaced link is the answer that counts
-            raise
+        result = body(conn, session, *args)
+    except DomainError:
+        _settle_credential(conn, session)  # a replaced link is the answer that counts
+        raise
+    else:
         _settle_credential(conn, session)
         return result
     finally:

@@ -34,7 +34,8 @@ def _in_event(event_id: str) -> Any:
     return sa.and_(board_tables.c.id == notes.c.table_id, board_tables.c.event_id == event_id)
 
 
-def _unembedded(model: str) -> Any:
+def _unembedded(model: Any) -> Any:
+    """Notes with no vector of ``model`` (a name, or a bound parameter) for their text."""
     return sa.and_(notes.c.deleted_ms.is_(None),
                    sa.or_(note_vectors.c.note_id.is_(None),
                           note_vectors.c.source_ms != _source_ms(),
@@ -63,10 +64,7 @@ _MODEL = sa.bindparam("model")
 _THESE_TO_EMBED = (
     sa.select(notes.c.id, notes.c.text, _source_ms().label("source_ms"))
     .select_from(notes.outerjoin(note_vectors, note_vectors.c.note_id == notes.c.id))
-    .where(notes.c.id.in_(_IDS), notes.c.deleted_ms.is_(None),
-           sa.or_(note_vectors.c.note_id.is_(None),
-                  note_vectors.c.source_ms != _source_ms(),
-                  note_vectors.c.model != _MODEL))
+    .where(notes.c.id.in_(_IDS), _unembedded(_MODEL))
     .order_by(notes.c.created_ms, notes.c.id)
 )
 _DROP_VECTORS = sa.delete(note_vectors).where(note_vectors.c.note_id.in_(_IDS))
