@@ -55,13 +55,17 @@ def change_out(change: Row) -> dict[str, Any]:
     }
 
 
-def event_out(row: Row, now_ms: int | None = None) -> dict[str, Any]:
-    """The event and its template (stages, steps, prompts), as every client sees it."""
-    template = row["template"]
+def event_out(row: Row, now_ms: int | None = None, *, template: bool = True) -> dict[str, Any]:
+    """The event and its template (stages, steps, prompts), as every client sees it.
+
+    ``template=False`` for updates (a stage move, the timer, a lock): the template never
+    changes after set-up and every client has it from its snapshot, and it is most of
+    the message (~5 kB of ~5.5 for the seed event's), sent to every screen at once.
+    """
     timer = Timer(TimerState(row.get("timer_state") or "stopped"), row.get("timer_ends_ms"),
                   row.get("timer_remaining_ms"))
     now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    return {
+    out: dict[str, Any] = {
         "id": row["id"],
         "title": row["title"],
         "venue": row["venue"],
@@ -72,16 +76,25 @@ def event_out(row: Row, now_ms: int | None = None) -> dict[str, Any]:
         "message": row.get("message"),
         "spotlight": row.get("spotlight"),
         "locked": bool(row.get("locked")),
-        "template": {
-            "name": template["name"],
-            "title": template["title"],
-            "show_author_names": template["show_author_names"],
-            "note_max_length": template["note_max_length"],
-            "votes_per_participant": template["votes_per_participant"],
-            "vote_counts": template.get("vote_counts", "after_vote"),
-            "stages": template["stages"],
-        },
     }
+    if not template:
+        return out
+    shape = row["template"]
+    out["template"] = {
+        "name": shape["name"],
+        "title": shape["title"],
+        "show_author_names": shape["show_author_names"],
+        "note_max_length": shape["note_max_length"],
+        "votes_per_participant": shape["votes_per_participant"],
+        "vote_counts": shape.get("vote_counts", "after_vote"),
+        "stages": shape["stages"],
+    }
+    return out
+
+
+def event_update_out(row: Row) -> dict[str, Any]:
+    """The event's new state for a broadcast: everything but the template."""
+    return event_out(row, template=False)
 
 
 def table_out(row: Row, topic: Row | None) -> dict[str, Any]:

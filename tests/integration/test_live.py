@@ -169,6 +169,11 @@ async def test_a_stage_move_is_one_message_per_phone_carrying_the_new_event(serv
     await phone.call("sync", {"since": 0})
     assert phone.updates and phone.updates[-1]["event"]["stage"] == 2
     assert phone.updates[-1]["server_time"] > 0
+    # The template came with the snapshot and never changes: updates leave it out.
+    assert "template" not in phone.updates[-1]["event"]
+    caught_up = await phone.call("sync", {"since": 0})
+    assert caught_up["mode"] == "changes" and "template" not in caught_up["event"]
+    assert (await phone.call("sync", {}))["event"]["template"]["stages"]
 
 
 async def test_event_status_lifecycle(server, join):

@@ -13,7 +13,7 @@ from ..domain.payloads import BoardLock, MessageSet, SpotlightSet, TimerSet
 from ..domain.permissions import Action, authorize
 from ..store import queries as q
 from ..store.themes import theme_row
-from ..wire import event_out, note_out
+from ..wire import event_update_out, note_out
 from .common import Outcome, Row, Session, load_event, load_scope
 
 #: Works out an event-wide setting's new columns from the event's row.
@@ -122,7 +122,7 @@ def spotlight_follows(conn: Connection, event_id: str, note: Row) -> dict[str, A
               and note["merged_into"] is None)
     spotlight = {"kind": "note", "id": note["id"], "note": note_out(note)} if public else None
     q.update_event(conn, event_id, spotlight=spotlight)
-    return event_out(row | {"spotlight": spotlight})
+    return event_update_out(row | {"spotlight": spotlight})
 
 
 def lock_board(conn: Connection, session: Session, p: BoardLock) -> Outcome:
@@ -145,5 +145,5 @@ def _event_setting(conn: Connection, session: Session, change: Change) -> Outcom
     row = load_event(conn, actor.event_id)
     values = change(conn, row)
     q.update_event(conn, actor.event_id, **values)
-    event = event_out(row | values)
+    event = event_update_out(row | values)
     return Outcome({"event": event}, actor.event_id, event=event)

@@ -10,7 +10,7 @@ from ..domain.model import EventState, TableState, event_state
 from ..domain.payloads import StageMove, StatusChange, StepMove
 from ..domain.permissions import Action, authorize
 from ..store import queries as q
-from ..wire import event_out, note_out
+from ..wire import event_update_out, note_out
 from .common import Outcome, Row, Session, load_event, staff_scope
 
 
@@ -82,7 +82,7 @@ def move_stage(conn: Connection, session: Session, p: StageMove, delta: int) -> 
                                         at=at))
         changes.append(q.change_row(table_id, seq, "stage.changed", moved, at=at))
     q.insert_changes(conn, changes)
-    return Outcome({"stage": target}, actor.event_id, changes, event=event_out(row | values))
+    return Outcome({"stage": target}, actor.event_id, changes, event=event_update_out(row | values))
 
 
 def change_status(conn: Connection, session: Session, p: StatusChange) -> Outcome:

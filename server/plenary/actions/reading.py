@@ -11,7 +11,7 @@ from ..domain.errors import NotFound
 from ..domain.payloads import SyncRequest
 from ..domain.permissions import Action, authorize
 from ..store import queries as q
-from ..wire import event_out
+from ..wire import event_update_out
 from .common import Session
 
 
@@ -36,9 +36,9 @@ def sync(conn: Connection, session: Session, req: SyncRequest) -> dict[str, Any]
             event = q.event_row(conn, actor.event_id)
             assert event is not None
             # Event-wide settings (timer, message) are not in the log: send
-            # them fresh with every catch-up.
+            # them fresh with every catch-up (the template the client has).
             return {"mode": "changes", "seq": table["seq"], "changes": changes,
-                    "event": event_out(event), "you": views.you(actor, session.name), **now}
+                    "event": event_update_out(event), "you": views.you(actor, session.name), **now}
     snapshot = views.table_snapshot(conn, viewer, table)
     return snapshot | {"you": views.you(actor, session.name), **now}
 
