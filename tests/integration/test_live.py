@@ -360,3 +360,35 @@ async def test_offline_notes_arriving_after_the_close_are_kept_marked_late(serve
     assert kept["ok"] and kept["late"] is True and kept["note"]["late"] is True
     snap = await phone.call("sync", {})
     assert [n["text"] for n in snap["notes"] if n["late"]] == ["written offline"]
+
+
+
+async def test_a_sync_answer_is_followed_by_a_noop_so_the_socket_lets_go_of_it(server):
+    # python-engineio's writer holds the last packet it sent until the next one:
+    # after a join that is the snapshot, unless something small follows it.
+    from .raw import ACK, EVENT, RawClient, sio_packet
+
+    async def frame() -> bytes | str:
+        while (got := await asyncio.wait_for(client.ws.recv(), 10)) == "2":  # a ping
+            await client.ws.send("3")
+        return got
+
+    ev = await server.create_event(tables=1)
+    client = await RawClient.open(server.url)
+    try:
+        assert (await client.join(participant_auth(ev["tables"][0]["join_code"])))["type"] == 0
+        await client.send(sio_packet(EVENT, ["sync", {}], pid=1))
+        while True:
+            got = await frame()
+            answer = msgpack.unpackb(got) if isinstance(got, bytes) else {}
+            if answer.get("type") == ACK and answer.get("id") == 1:
+                break
+        assert answer["data"][0]["mode"] == "snapshot"
+        assert await frame() == "6"  # an Engine.IO NOOP, right after the answer
+        # A post's small answer has none after it: the next frame is the next packet.
+        await client.send(sio_packet(EVENT, ["note.post", {"id": note_id(), "text": "hi"}],
+                                     pid=2))
+        got = await frame()
+        assert isinstance(got, bytes), got
+    finally:
+        await client.close()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,28 @@ class GuardedServer(socketio.AsyncServer):
         else:
             await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
 
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        await super()._send_packet(eio_sid, pkt)
+        if pkt.packet_type == sio_packet.ACK and _is_sync_answer(pkt.data):
+            # python-engineio's websocket writer keeps the last packet it sent until
+            # it sends another. A phone's last one after joining is its snapshot
+            # (~6 kB with the template): 5,000 phones held 30 MB of them until their
+            # table next changed. A NOOP (ignored by every client) takes its place.
+            await self._send_eio_packet(eio_sid, _NOOP)
+
     async def answer(self, eio_sid: str, packet_id: int, data: Any) -> None:
         """Acknowledge packet ``packet_id`` with ``data`` (for packets never dispatched)."""
         await self._send_packet(eio_sid, self.packet_class(
             sio_packet.ACK, namespace="/", id=packet_id, data=[data]))
+
+
+_NOOP = eio_packet.Packet(eio_packet.NOOP)
+
+
+def _is_sync_answer(data: Any) -> bool:
+    """Whether an ACK's arguments are a ``sync`` answer (a snapshot or a replay)."""
+    return (isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict)
+            and "mode" in data[0])
 
 
 #: Engine.IO v4 packet types are the digits 0-6; a text frame starts with one.
