@@ -163,11 +163,14 @@ def public_note_columns(conn: Connection, event_id: str, stage: int, model: str
         .order_by(notes.c.created_ms, notes.c.id)
     )
     out = NoteColumns()
+    # A table's (and topic's) id once, not once per note: 50,000 notes at 500 tables
+    # would otherwise hold 50,000 copies of each (~5 MB).
+    same: dict[Any, Any] = {}
     # Rows are consumed as the driver hands them over: one at a time, never all at once.
     for note_id, table_id, topic_id, text, category, vector in conn.execute(stmt):
         out.ids.append(note_id)
-        out.table_ids.append(table_id)
-        out.topic_ids.append(topic_id)
+        out.table_ids.append(same.setdefault(table_id, table_id))
+        out.topic_ids.append(same.setdefault(topic_id, topic_id))
         out.texts.append(text)
         out.categories.append(category)
         out.vectors += vector
