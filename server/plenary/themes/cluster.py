@@ -213,9 +213,10 @@ def keywords(texts: Sequence[str], groups: np.ndarray, *, top: int = KEYWORDS
     Class-based TF-IDF: each group's notes are one document, its terms counted into a
     scipy.sparse matrix (a row per group) and weighed as scikit-learn's
     ``TfidfVectorizer(sublinear_tf=True)`` weighs them (1 + log of the count, times
-    the smoothed inverse document frequency), equal weights in the order the groups'
-    notes (group by group) first use them, as there. scikit-learn itself is not imported: its import
-    holds ~47 MB (tests/unit/test_themes_keywords.py checks both give the same words)."""
+    the smoothed inverse document frequency); equal weights in the order the groups'
+    notes, group by group, first use them, as there. scikit-learn itself is not
+    imported: its import holds ~47 MB (tests/unit/test_themes_keywords.py checks
+    that both give the same words)."""
     ids = sorted(set(groups.tolist()))
     order = np.argsort(groups, kind="stable")  # each group's notes in their order
     starts = np.searchsorted(groups[order], ids, side="left")
