@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 # A writer waiting for another process's write lock gives up after this long.
 # Five seconds is far above a normal write (a millisecond or two) yet short
@@ -110,6 +112,10 @@ class Database:
     """The application's database: a write path, a read path, and migrations."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        # Here, not at import: the themes process uses this module's SQLite helpers
+        # and never the async engine (its import, with greenlet's, is ~8 MB).
+        from sqlalchemy.ext.asyncio import create_async_engine
+
         self.url = normalise_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         if self.is_sqlite:

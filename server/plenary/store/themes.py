@@ -15,7 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from .queries import now_ms
 from .schema import board_tables, note_vectors, notes, theme_exclusions, themes, topics
 
 Row = dict[str, Any]
@@ -164,11 +163,14 @@ def public_note_columns(conn: Connection, event_id: str, stage: int, model: str
         .order_by(notes.c.created_ms, notes.c.id)
     )
     out = NoteColumns()
+    # A table's (and topic's) id once, not once per note: 50,000 notes at 500 tables
+    # would otherwise hold 50,000 copies of each (~5 MB).
+    same: dict[Any, Any] = {}
     # Rows are consumed as the driver hands them over: one at a time, never all at once.
     for note_id, table_id, topic_id, text, category, vector in conn.execute(stmt):
         out.ids.append(note_id)
-        out.table_ids.append(table_id)
-        out.topic_ids.append(topic_id)
+        out.table_ids.append(same.setdefault(table_id, table_id))
+        out.topic_ids.append(same.setdefault(topic_id, topic_id))
         out.texts.append(text)
         out.categories.append(category)
         out.vectors += vector
@@ -219,6 +221,8 @@ def save_refresh(conn: Connection, event_id: str, stage: int,
                        computed: Sequence[Row], gone: Iterable[str]) -> None:
     """Write one refresh of a stage: new themes inserted, known ones' computed columns
     updated, and themes no group matched (``gone``) left without notes."""
+    from .queries import now_ms  # not at import: the themes process never writes
+
     now = now_ms()
     existing = set((conn.execute(
         sa.select(themes.c.id).where(themes.c.event_id == event_id,
@@ -240,6 +244,8 @@ def save_refresh(conn: Connection, event_id: str, stage: int,
 def choose(conn: Connection, theme_id: str, **values: Any) -> None:
     """The organiser's choice for a theme: a label, hidden, or merged into another."""
     assert set(values) <= set(CHOSEN)
+    from .queries import now_ms
+
     conn.execute(sa.update(themes).where(themes.c.id == theme_id).values(
         updated_ms=now_ms(), **values))
 
