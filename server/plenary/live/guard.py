@@ -23,6 +23,8 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from .lean_socket import make_lean
+
 log = logging.getLogger(__name__)
 
 #: Event names the server or the client library use for themselves, and the
@@ -131,6 +133,13 @@ class GuardedServer(socketio.AsyncServer):
             await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
         else:
             await self._handle_event(eio_sid, pkt.namespace, pkt.id, pkt.data)
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        # Before the socket's writer starts: it then waits without a task per wake-up.
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            make_lean(sock)
+        await super()._handle_eio_connect(eio_sid, environ)
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         await super()._send_packet(eio_sid, pkt)

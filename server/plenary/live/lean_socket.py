@@ -1,0 +1,56 @@
+"""Engine.IO sockets that wait for their next packet without a task per wake-up.
+
+Each websocket's writer in python-engineio waits for its next packet with
+``asyncio.wait_for(queue.get(), timeout)``. On Python 3.11 that wraps the wait
+in a new Task, with a waiter future, a timer and their callbacks: about ten
+objects and three loop turns every time a socket is woken. A stage move or a
+dashboard flush wakes thousands of sockets in one turn of the loop, so the young
+generation filled with 40,000 such objects at once and each collection of it
+took 40–60 ms (docs/performance.md, "Collections during a fan-out").
+
+:class:`LeanSocket` waits in the writer's own task under ``asyncio.timeout``,
+with the same timeout and the same answers as the library's ``poll``;
+:func:`make_lean` gives a new socket that class before its writer starts.
+Written against python-engineio 4.x (the version range in pyproject.toml pins
+it; tests/unit/test_lean_socket.py checks the method it replaces is still there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from engineio import async_socket, exceptions
+
+
+class LeanSocket(async_socket.AsyncSocket):
+    """python-engineio's socket, with :meth:`poll` waiting in the caller's task."""
+
+    async def poll(self) -> list[Any]:
+        """Wait for packets to send to the client (as the library's ``poll``)."""
+        queue = self.queue
+        try:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                packets = [await queue.get()]
+            queue.task_done()
+        except (TimeoutError, asyncio.CancelledError):
+            raise exceptions.QueueEmpty() from None
+        if packets == [None]:
+            return []
+        while True:
+            try:
+                pkt = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            queue.task_done()
+            if pkt is None:  # the close sentinel: leave it for the next poll
+                queue.put_nowait(None)
+                break
+            packets.append(pkt)
+        return packets
+
+
+def make_lean(sock: Any) -> None:
+    """Give a library socket the lean ``poll`` (same object, same state)."""
+    if type(sock) is async_socket.AsyncSocket:
+        sock.__class__ = LeanSocket
