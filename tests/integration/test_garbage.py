@@ -1,6 +1,6 @@
 """The per-note paths (post, sync, replay, embedding) leave no reference cycles behind.
 
-The server freezes what survives every second (plenary.gcpolicy), so a cycle that
+The server freezes what survives ten times a second (plenary.gcpolicy), so a cycle that
 dies after a freeze is never collected while the room is full: whatever runs for
 every note or vote must free itself by reference counting alone.
 """
