@@ -153,6 +153,11 @@ def uvicorn_options(config: Config, **overrides: Any) -> dict[str, Any]:
         # Compression doubles the memory of every websocket and multiplies the
         # cost of each broadcast; our messages are small msgpack already.
         "ws_per_message_deflate": False,
+        # Engine.IO's heartbeat (live/channel.py: a ping every 25 s, 20 s to answer)
+        # already finds dead connections; uvicorn's own websocket pings on top were
+        # a second heartbeat, 250 pings and pongs a second at 5,000 phones, and one
+        # more radio wake-up per phone.
+        "ws_ping_interval": None,
         # Forwarded headers only from proxies the deployment names: otherwise any
         # client could choose the address its join attempts are counted under.
         "proxy_headers": bool(config.trusted_proxies),
