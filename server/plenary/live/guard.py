@@ -110,7 +110,11 @@ OnRefused = Callable[[str, Refusal], Awaitable[None]]
 
 
 class GuardedServer(socketio.AsyncServer):
-    """python-socketio's server, dispatching only packets that pass :func:`check_packet`."""
+    """python-socketio's server, dispatching only packets that pass :func:`check_packet`.
+
+    Two transport details ride along: each new socket gets :class:`LeanSocket`'s
+    ``poll``, and each ``sync`` answer is followed by a NOOP (see ``_send_packet``).
+    """
 
     def __init__(self, *args: Any, on_refused: OnRefused, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ in a new Task, with a waiter future, a timer and their callbacks: about ten
 objects and three loop turns every time a socket is woken. A stage move or a
 dashboard flush wakes thousands of sockets in one turn of the loop, so the young
 generation filled with 40,000 such objects at once and each collection of it
-took 40–60 ms (docs/performance.md, "Collections during a fan-out").
+took 40–60 ms (docs/performance.md, "Fan-out").
 
 :class:`LeanSocket` waits in the writer's own task under ``asyncio.timeout``,
 with the same timeout and the same answers as the library's ``poll``;
