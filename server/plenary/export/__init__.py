@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
@@ -20,6 +19,7 @@ from typing import IO, BinaryIO
 
 from ..domain.errors import InvalidPayload
 from ..store import Database
+from ..store.clock import now_ms
 from ..store.records import EventInfo, EventReader, reading
 from . import csvfmt, html, jsonfmt, markdown
 from ._text import slug
@@ -83,10 +83,6 @@ def filename(event: EventInfo, fmt: str) -> str:
     if event.starts_on:
         parts.append(slug(event.starts_on))
     return "-".join(p for p in parts if p) + f".{fmt}"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def render(db: Database, event_id: str, fmt: str, *, exported_ms: int | None = None,

@@ -9,13 +9,13 @@ synchronous connection, so that a whole action runs in the driver's thread
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..domain.board import CHANGE_TYPES
+from .clock import now_ms as now_ms  # the actions read the time as q.now_ms
 from .schema import (
     board_tables,
     changes,
@@ -30,11 +30,6 @@ from .schema import (
 )
 
 Row = dict[str, Any]
-
-
-def now_ms() -> int:
-    """The current time in epoch milliseconds, the unit every timestamp is stored in."""
-    return time.time_ns() // 1_000_000
 
 
 #: How a write transaction locks a row it reads before it writes (PostgreSQL;

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from .clock import now_ms
 from .schema import board_tables, note_vectors, notes, theme_exclusions, themes, topics
 
 Row = dict[str, Any]
@@ -221,8 +222,6 @@ def save_refresh(conn: Connection, event_id: str, stage: int,
                        computed: Sequence[Row], gone: Iterable[str]) -> None:
     """Write one refresh of a stage: new themes inserted, known ones' computed columns
     updated, and themes no group matched (``gone``) left without notes."""
-    from .queries import now_ms  # not at import: the themes process never writes
-
     now = now_ms()
     existing = set((conn.execute(
         sa.select(themes.c.id).where(themes.c.event_id == event_id,
@@ -244,8 +243,6 @@ def save_refresh(conn: Connection, event_id: str, stage: int,
 def choose(conn: Connection, theme_id: str, **values: Any) -> None:
     """The organiser's choice for a theme: a label, hidden, or merged into another."""
     assert set(values) <= set(CHOSEN)
-    from .queries import now_ms
-
     conn.execute(sa.update(themes).where(themes.c.id == theme_id).values(
         updated_ms=now_ms(), **values))
 
