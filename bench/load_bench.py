@@ -55,8 +55,10 @@ SCENARIOS = {
     "burst": Scenario(100, 10, 2, [{"rate": 100, "seconds": 5}, {"moves": 1},
                                    {"rate": 500, "seconds": 10}]),
     "seed": Scenario(8, 9, 1, [{"rate": 100, "seconds": 30}, {"moves": 3}]),
+    # Last, offered more than one process takes: what it takes is its saturation.
     "conference": Scenario(500, 10, 20, [{"rate": 100, "seconds": 60}, {"moves": 3},
-                                         {"rate": 500, "seconds": 10}]),
+                                         {"rate": 500, "seconds": 10},
+                                         {"rate": 1500, "seconds": 10}]),
     # Issue 12: 10,000 phones at 200 notes/s, on one process and then on two.
     "scaleout": Scenario(1000, 10, 20, [{"rate": 200, "seconds": 60}, {"moves": 3}]),
 }
@@ -66,6 +68,8 @@ TARGETS = {
     "ack_p99@100": 50.0, "peer_p99@100": 100.0, "ack_p99@500": 250.0,
     "advance_p99": 1000.0, "move_commit": 200.0, "kb_per_connection": 50.0,
     "join_seconds": 10.0,
+    # Higher is better: the notes a second one process takes when offered 1,500.
+    "throughput@1500": 1000.0,
 }
 
 
@@ -145,6 +149,7 @@ def plenary_server(tmp: Path) -> Iterator[tuple[Any, str, dict[str, str]]]:
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
                         "PLENARY_PUBLIC_URL": url, "PLENARY_LOG_LEVEL": "warning",
+                        "PLENARY_GC_LOG_MS": str(GC_LOG_MS),
                         "PLENARY_SECRET_FILE": str(tmp / "secret.key")}
     command = [sys.executable, "-m", "plenary", "serve", "--port", str(port)]
     log = (tmp / "server.log").open("wb")
@@ -218,12 +223,17 @@ def create_event(env: dict[str, str], url: str, tables: int) -> dict[str, Any]:
             "dashboard_token": info["dashboard_url"].split("#")[1]}
 
 
-def drive(plan: dict[str, Any], server: Any,
-          tmp: Path, loadgen_core: int | None = 1) -> dict[str, Any]:
+def drive(plan: dict[str, Any], server: Any, tmp: Path, loadgen_core: int | None = 1,
+          log: Path | None = None) -> dict[str, Any]:
     """Run the load generator; sample the server (every process of it) at each phase
     boundary; at the end, with every client still connected, stop the server and time
-    its exit."""
+    its exit. With the server's ``log``, say which phase each slow collection fell in."""
     servers = server if isinstance(server, list) else [server]
+    # Where the log ended at each phase boundary: the lines between belong to the phase.
+    offsets: dict[str, tuple[int, int]] = {}
+
+    def offset() -> int:
+        return log.stat().st_size if log is not None and log.exists() else 0
 
     def sample() -> tuple[float, int]:
         stats = [proc_stats(s.pid) for s in servers]
@@ -244,16 +254,21 @@ def drive(plan: dict[str, Any], server: Any,
         cpu, rss = sample()
         if "result" in msg:
             result = msg["result"]
+            at_stop = offset()
             result["shutdown_s"] = max(stop(s) for s in servers)
+            offsets["shutdown"] = (at_stop, offset())
             assert proc.stdin is not None
             proc.stdin.close()
         elif msg.get("phase") == "connected":
             marks["connected"] = (time.monotonic(), cpu, rss)
+            offsets["joins"] = (0, offset())
         elif msg.get("begin"):
             marks[msg["phase"]] = (time.monotonic(), cpu, rss)
+            offsets[msg["phase"]] = (offset(), 0)
         elif msg.get("end"):
             t0, c0, _ = marks[msg["phase"]]
             marks[msg["phase"]] = (time.monotonic() - t0, cpu - c0, rss)
+            offsets[msg["phase"]] = (offsets[msg["phase"]][0], offset())
     if proc.wait() != 0 or not result:
         raise RuntimeError("the load generator failed")
     _, _, rss1 = marks["connected"]
@@ -262,13 +277,21 @@ def drive(plan: dict[str, Any], server: Any,
     result["server_rss_mb"] = rss1 / 2**20
     result["cpu"] = {name: {"wall_s": m[0], "cpu_s": m[1], "core": m[1] / m[0] if m[0] else None}
                      for name, m in marks.items() if name != "connected"}
+    if log is not None:
+        text = log.read_bytes()
+        result["gc"] = {name: gc_pauses(text[a:b].decode(errors="replace"))
+                        for name, (a, b) in offsets.items()}
     return result
 
 
-def gc_pauses(log: Path) -> list[tuple[int, float, float]]:
-    """The slow collections the server logged (plenary.gcpolicy): (generation, wall ms,
-    CPU ms)."""
-    text = log.read_text(errors="replace") if log.exists() else ""
+#: The server logs every collection this long or longer (PLENARY_GC_LOG_MS): the
+#: issue's bar is "no more than a few ms".
+GC_LOG_MS = 5
+
+
+def gc_pauses(text: str) -> list[tuple[int, float, float]]:
+    """The slow collections in a server log's text (plenary.gcpolicy): (generation,
+    wall ms, CPU ms)."""
     return [(int(g), float(ms), float(cpu)) for g, ms, cpu in
             re.findall(r"gc: generation (\d) collection took (\d+) ms \((\d+) ms CPU", text)]
 
@@ -278,10 +301,13 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {"connections": r["connections"], "join_seconds": r["join_seconds"],
                              "joins_per_s": r["joins_per_s"], "failed_joins": r["failed_joins"],
                              "kb_per_connection": r["kb_per_connection"]}
-    if "gc_slow" in r:
-        out |= {"gc_slow_collections": r["gc_slow"], "gc_max_ms": r["gc_max_ms"],
-                "gc_gen2_max_ms": r["gc_gen2_max_ms"], "gc_young_max_ms": r["gc_young_max_ms"],
-                "gc_cpu_max_ms": r["gc_cpu_max_ms"], "gc_young_cpu_max_ms": r["gc_young_cpu"]}
+    gc = r.get("gc", {})
+    def gc_figures(phase: str, suffix: str) -> None:
+        pauses = gc.get(phase)
+        if pauses is not None:
+            out[f"gc_over{GC_LOG_MS}ms{suffix}"] = len(pauses)
+            out[f"gc_max_ms{suffix}"] = max((ms for _, ms, _ in pauses), default=0.0)
+    gc_figures("joins", "@joins")
     for ph in r["phases"]:
         at = f"@{ph['rate']}"
         for k in ("ack_p50", "ack_p99", "peer_p50", "peer_p99", "dash_p50", "dash_p99",
@@ -292,6 +318,7 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
         cpu = r["cpu"].get(f"posting {ph['rate']}/s")
         if cpu:
             out["server_core" + at] = cpu["core"]
+        gc_figures(f"posting {ph['rate']}/s", at)
     for i, mv in enumerate(r["moves"], 1):
         for k in ("p50", "p99", "max"):
             if mv.get(k) is not None:
@@ -301,6 +328,9 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
         cpu = r["cpu"].get(f"move {i}")
         if cpu:
             out[f"move_cpu_s#{i}"] = cpu["cpu_s"]
+        gc_figures(f"move {i}", f"#{i}")
+    # Every client still connected, then SIGTERM: the one thaw of everything frozen.
+    gc_figures("shutdown", "@shutdown")
     return out
 
 
@@ -310,17 +340,11 @@ def one_run(scenario: Scenario, tmp: Path, baseline: bool = True
                  "start_stage": 0, "steps": scenario.steps}
     with plenary_server(tmp) as (proc, url, env):
         ev = create_event(env, url, scenario.tables)
-        ours = drive(base_plan | ev | {"url": url, "spread_addresses": True}, proc, tmp)
-    pauses = gc_pauses(tmp / "server.log")
+        ours = drive(base_plan | ev | {"url": url, "spread_addresses": True}, proc, tmp,
+                     log=tmp / "server.log")
     if KEEP_LOGS is not None:
         KEEP_LOGS.mkdir(parents=True, exist_ok=True)
         shutil.copy(tmp / "server.log", KEEP_LOGS / f"{tmp.name}-server.log")
-    ours["gc_slow"] = len(pauses)
-    ours["gc_max_ms"] = max((ms for _, ms, _ in pauses), default=0.0)
-    ours["gc_gen2_max_ms"] = max((ms for g, ms, _ in pauses if g == 2), default=0.0)
-    ours["gc_young_max_ms"] = max((ms for g, ms, _ in pauses if g < 2), default=0.0)
-    ours["gc_cpu_max_ms"] = max((cpu for _, _, cpu in pauses), default=0.0)
-    ours["gc_young_cpu"] = max((cpu for g, _, cpu in pauses if g < 2), default=0.0)
     if not baseline:
         return flatten(ours), {}, ours["shutdown_s"]
     try:

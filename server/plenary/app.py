@@ -64,7 +64,7 @@ class Plenary:
                 log.info("themes off: %s", self.themes.unavailable)
             self.themes.start()
             gcpolicy.apply()
-            gcpolicy.watch()
+            gcpolicy.watch(config.gc_log_ms)
             freezer = asyncio.get_running_loop().create_task(gcpolicy.keep_frozen())
             if self.shared_presence is not None:
                 self.shared_presence.start()

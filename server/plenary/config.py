@@ -69,6 +69,10 @@ SETTINGS = [
             "reach a hosted server through one address (NAT), so the default lets a whole "
             "conference arrive in the same minute; the cap of 100 participants per table "
             "bounds what a script with a join code can add."),
+    Setting("PLENARY_GC_LOG_MS", "20",
+            "Garbage collections longer than this many milliseconds are logged as warnings "
+            "(screens felt them). Lower it to see the shorter ones (the load benchmark "
+            "uses 5)."),
     Setting("PLENARY_WORKERS", "1",
             "Server processes `plenary serve` starts on one port (--workers). More than one "
             "needs REDIS_URL and PLENARY_SECRET_KEY."),
@@ -94,6 +98,7 @@ class Config:
     redis_prefix: str = "plenary"
     workers: int = 1
     joins_per_minute: int = 6000
+    gc_log_ms: float = 20.0
 
     @property
     def shared(self) -> bool:
@@ -218,6 +223,7 @@ def load(env: dict[str, str] | None = None, **overrides: str | int | None) -> Co
         redis_prefix=env.get("PLENARY_REDIS_PREFIX") or "plenary",
         workers=_positive_int(env, "PLENARY_WORKERS", 1),
         joins_per_minute=_positive_int(env, "PLENARY_JOINS_PER_MINUTE", 6000),
+        gc_log_ms=_positive_int(env, "PLENARY_GC_LOG_MS", 20),
     )
 
 

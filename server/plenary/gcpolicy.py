@@ -18,10 +18,12 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-#: A collection longer than this is logged (a warning: screens felt it).
+#: A collection longer than this is logged (a warning: screens felt it);
+#: PLENARY_GC_LOG_MS sets it (:func:`watch`).
 SLOW_MS = 20.0
 
 _started: list[float] = [0.0, 0.0]  # wall and thread CPU clocks at the start
+_slow_ms: list[float] = [SLOW_MS]
 
 
 def apply() -> None:
@@ -116,7 +118,7 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
         _started[0], _started[1] = time.perf_counter(), time.thread_time()
         return
     ms = (time.perf_counter() - _started[0]) * 1000
-    if ms >= SLOW_MS:
+    if ms >= _slow_ms[0]:
         # CPU apart from wall time: on a busy core the collector is also kept
         # waiting by other threads and processes, which no GC setting changes.
         cpu_ms = (time.thread_time() - _started[1]) * 1000
@@ -124,7 +126,8 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
                     info["generation"], ms, cpu_ms, info["collected"])
 
 
-def watch() -> None:
-    """Log slow collections from now on (once per process)."""
+def watch(slow_ms: float = SLOW_MS) -> None:
+    """Log collections of ``slow_ms`` or more from now on (installed once per process)."""
+    _slow_ms[0] = slow_ms
     if _callback not in gc.callbacks:
         gc.callbacks.append(_callback)
