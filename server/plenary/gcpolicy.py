@@ -82,6 +82,47 @@ async def keep_frozen(interval: float = FREEZE_EVERY_S) -> None:
             since, _arrived[0] = 0.0, 0
 
 
+#: A broadcast that queues this many frames (since the last one did) is a wave:
+#: a stage move, an event-wide message. Each recipient's writer task then wakes,
+#: sends and waits again, leaving a dozen new objects (its next wait) per socket.
+#: Those are churn, not growth (the old wait is freed as the new one is made), so
+#: allocation counts stay low and no collection comes until one scans them all:
+#: 35-50 ms at 5,000 sockets (GCDIAG, docs/performance.md).
+WAVE_FRAMES = 500
+#: However many waves follow one another, collections are held no longer than this.
+HOLD_MAX_S = 0.5
+
+
+class _Wave:
+    queued = 0
+    held_at: float | None = None
+    more = False  # frames queued while held: their writers have not run yet
+
+
+def frames_queued(count: int) -> None:
+    """``count`` frames were put on sockets' queues. Past a wave's worth, hold
+    collections until every writer woken so far has run, then freeze what they left."""
+    _Wave.queued += count
+    if _Wave.held_at is not None:
+        _Wave.more = True
+    elif _Wave.queued >= WAVE_FRAMES and gc.isenabled():
+        gc.disable()
+        _Wave.held_at, _Wave.more = time.monotonic(), False
+        # The writers' wake-ups were scheduled as the frames were queued: this
+        # runs after them.
+        asyncio.get_running_loop().call_soon(_release)
+
+
+def _release() -> None:
+    if _Wave.more and time.monotonic() - (_Wave.held_at or 0.0) < HOLD_MAX_S:
+        _Wave.more = False  # frames queued since: wait for their writers too
+        asyncio.get_running_loop().call_soon(_release)
+        return
+    gc.freeze()
+    gc.enable()
+    _Wave.queued, _Wave.held_at, _Wave.more = 0, None, False
+
+
 def thaw() -> None:
     """Give every frozen object back to the collector and collect once (a stall
     proportional to everything held: for when most of it is garbage)."""

@@ -23,3 +23,47 @@ async def test_a_join_storm_is_frozen_long_before_the_interval(monkeypatch):
         assert gcpolicy._arrived[0] == 0  # counted afresh from the freeze
     finally:
         task.cancel()
+
+
+async def test_a_broadcast_wave_holds_collections_until_its_writers_have_run(monkeypatch):
+    frozen: list[bool] = []
+    monkeypatch.setattr(gcpolicy.gc, "freeze", lambda: frozen.append(gcpolicy.gc.isenabled()))
+    monkeypatch.setattr(gcpolicy._Wave, "queued", 0)
+    ran: list[bool] = []
+    loop = asyncio.get_running_loop()
+    assert gcpolicy.gc.isenabled()
+    try:
+        gcpolicy.frames_queued(gcpolicy.WAVE_FRAMES - 1)
+        assert gcpolicy.gc.isenabled()  # not a wave yet
+        # A writer woken by the frame that makes the wave, then one by a frame
+        # queued after the hold began: both run before collections come back.
+        loop.call_soon(lambda: ran.append(gcpolicy.gc.isenabled()))
+        gcpolicy.frames_queued(1)
+        assert not gcpolicy.gc.isenabled()
+        loop.call_soon(lambda: ran.append(gcpolicy.gc.isenabled()))
+        gcpolicy.frames_queued(10)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert ran == [False, False]
+        assert gcpolicy.gc.isenabled()
+        assert frozen == [False]  # what the writers left was frozen, once, before enabling
+        assert gcpolicy._Wave.queued == 0
+    finally:
+        gcpolicy.gc.enable()
+
+
+async def test_waves_without_end_hold_collections_no_longer_than_the_limit(monkeypatch):
+    monkeypatch.setattr(gcpolicy.gc, "freeze", lambda: None)
+    monkeypatch.setattr(gcpolicy._Wave, "queued", 0)
+    monkeypatch.setattr(gcpolicy, "HOLD_MAX_S", 0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        gcpolicy.frames_queued(gcpolicy.WAVE_FRAMES)
+        while not gcpolicy.gc.isenabled():
+            gcpolicy.frames_queued(1)  # a writer queuing more every turn of the loop
+            await asyncio.sleep(0)
+            assert loop.time() - started < 5
+        assert loop.time() - started >= 0.05
+    finally:
+        gcpolicy.gc.enable()

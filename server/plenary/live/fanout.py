@@ -27,6 +27,8 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from .. import gcpolicy
+
 
 class FanoutManager(socketio.AsyncManager):
     """An ``AsyncManager`` whose broadcasts cost one queue append per recipient,
@@ -98,6 +100,7 @@ class FanoutManager(socketio.AsyncManager):
         sockets = eio.sockets
         late_after = time.time() - eio.ping_timeout
         late = []
+        queued = 0
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
@@ -109,6 +112,8 @@ class FanoutManager(socketio.AsyncManager):
                 continue
             for frame in frames:
                 sock.queue.put_nowait(frame)
+            queued += len(frames)
+        gcpolicy.frames_queued(queued)
         for eio_sid in late:  # the library's send notices the timeout and closes it
             for frame in frames:
                 await self.server._send_eio_packet(eio_sid, frame)
