@@ -373,7 +373,11 @@ def reveal_event_notes(conn: Connection, event_id: str) -> list[Row]:
         .values(private=False)
         .returning(*notes.c)
     )
-    return [dict(r) for r in conn.execute(stmt).mappings()]
+    # All rows at once, then plain dicts: a stage move reveals thousands, and row by
+    # row through the result's mappings was 45 % of the move's time.
+    result = conn.execute(stmt)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def reveal_notes(conn: Connection, table_id: str, stage_index: int) -> list[Row]:
