@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 
 import pytest
@@ -144,3 +145,22 @@ async def test_a_database_error_in_a_batch_rolls_back_that_action_only(store):
     assert sorted(r.ack["seq"] for r in acks) == list(range(2, 12))
     stored = await read(store, q.notes_of_table, table_id)
     assert len(stored) == 10
+
+
+async def test_a_transaction_that_holds_the_writer_long_is_logged(sqlite_db, caplog,
+                                                                   monkeypatch):
+    from plenary.actions import transaction
+
+    monkeypatch.setattr(transaction, "SLOW_COMMIT_MS", 30.0)
+
+    def slow(conn: sa.Connection) -> None:
+        conn.execute(sa.text("SELECT 1"))
+        time.sleep(0.05)  # holds the writer, as a move revealing thousands of notes does
+
+    with caplog.at_level("WARNING", logger="plenary.actions.transaction"):
+        await write_path(sqlite_db).run(lambda conn: None)
+        assert not [r for r in caplog.records if "to commit" in r.getMessage()]
+        await write_path(sqlite_db).run(slow)
+    (line,) = [r.getMessage() for r in caplog.records if "to commit" in r.getMessage()]
+    assert line.startswith("write: a transaction of 1 action(s) took ")
+    assert int(line.split("took ")[1].split(" ms")[0]) >= 50

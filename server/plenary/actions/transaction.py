@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +41,10 @@ Body = Callable[..., Any]
 #: Most bodies in one transaction. A batch this size commits in a few tens of
 #: milliseconds on SQLite; a bigger one would only make its first caller wait.
 MAX_BATCH = 256
+
+#: A write transaction that holds the writer this long is logged (a warning: every
+#: table's next note waited for it); the load benchmark reads a stage move's from it.
+SLOW_COMMIT_MS = 100.0
 
 #: Write transactions one process keeps open at once on PostgreSQL, each on
 #: tables no other one holds. SQLite has one writer whatever we do; PostgreSQL
@@ -175,6 +180,7 @@ class WritePath:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         items = [(p.body, p.args) for p in batch]
+        started = time.perf_counter()
         try:
             results = await self.db.run_write(_run_batch, items)
         except Exception as exc:
@@ -190,6 +196,10 @@ class WritePath:
             for pending in batch:
                 await self._commit([pending])
             return
+        ms = (time.perf_counter() - started) * 1000
+        if ms >= SLOW_COMMIT_MS:
+            log.warning("write: a transaction of %d action(s) took %.0f ms to commit",
+                        len(batch), ms)
         self._count(len(batch))
         for pending, (ok, value) in zip(batch, results, strict=True):
             if ok:
