@@ -302,7 +302,7 @@ def slow_commits(text: str) -> list[float]:
     """The write transactions the server logged as slow (plenary.actions.transaction:
     100 ms or more), in ms."""
     return [float(ms) for ms in re.findall(r"write: a transaction of \d+ action\(s\) took "
-                                           r"(\d+) ms", text)]
+                                           r"(\d+) ms to commit", text)]
 
 
 def flatten(r: dict[str, Any]) -> dict[str, float]:
