@@ -392,3 +392,36 @@ async def test_a_sync_answer_is_followed_by_a_noop_so_the_socket_lets_go_of_it(s
         assert isinstance(got, bytes), got
     finally:
         await client.close()
+
+
+async def test_a_phone_that_stops_answering_pings_is_let_go(tmp_path, monkeypatch):
+    # The sockets' writers wait with no timer of their own (live/lean_socket.py):
+    # a client that goes silent must still be dropped, its writer ended, its seat freed.
+    from plenary.live import channel
+
+    from .raw import RawClient
+    from .server import run_server
+
+    monkeypatch.setattr(channel, "PING_INTERVAL_S", 0.2)
+    monkeypatch.setattr(channel, "PING_TIMEOUT_S", 0.3)
+    with run_server(tmp_path) as server:
+        ev = await server.create_event(tables=1)
+        live = server.app.channel
+        client = await RawClient.open(server.url)
+        try:
+            assert (await client.join(participant_auth(ev["tables"][0]["join_code"])))[
+                "type"] == 0
+            assert len(live.connections) == 1
+            # Read what comes, answer nothing: a phone whose wifi died mid-event.
+            async def silent() -> None:
+                while True:
+                    await client.ws.recv()
+            reader = asyncio.ensure_future(silent())
+            done, _ = await asyncio.wait([reader], timeout=10)
+            assert done, "the server never closed the socket of a silent client"
+            # The server's loop runs in its own thread: nothing there to await from here.
+            async with asyncio.timeout(5):
+                while live.connections or live.sio.eio.sockets:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        finally:
+            await client.close()

@@ -58,10 +58,20 @@ async def test_the_close_sentinel_ends_the_batch_and_stays_for_the_next_poll():
     assert await sock.poll() == []
 
 
-async def test_no_packet_within_the_ping_timeout_is_queue_empty():
+async def test_the_wait_has_no_timer_and_outlasts_the_ping_timeout():
+    # The reader's own timeout and the pings find a silent client
+    # (tests/integration/test_live.py); the writer just waits, with no timer.
     sock = lean(ping_interval=0.01, ping_timeout=0.01)
-    with pytest.raises(exceptions.QueueEmpty):
-        await sock.poll()
+    timers = asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
+    before = len(timers)
+    waiting = asyncio.ensure_future(sock.poll())
+    await asyncio.sleep(0)
+    assert len(timers) == before
+    done, _ = await asyncio.wait([waiting], timeout=0.1)
+    assert not done  # five times the library's timeout, still waiting
+    p = packet.Packet(packet.MESSAGE, data="at last")
+    sock.queue.put_nowait(p)
+    assert await waiting == [p]
 
 
 async def test_a_cancelled_writer_is_queue_empty_as_in_the_library():
