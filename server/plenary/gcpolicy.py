@@ -4,7 +4,8 @@ Each connection keeps a couple of hundred tracked objects alive (Engine.IO socke
 queues, tasks, session), so 5,000 phones make a million. CPython's collector
 scans every tracked object of a generation it collects: with defaults a full
 collection then stalls the loop for most of a second, and every note waits.
-What we do, and why, is in docs/performance.md; :func:`apply` does it and
+What we do, and why, is in docs/performance.md; :func:`apply` does it,
+:func:`keep_frozen` and :func:`frames_queued` keep what collections scan small, and
 :func:`watch` logs every collection slow enough to be felt.
 """
 
@@ -104,8 +105,11 @@ def frames_queued(count: int) -> None:
     collections until every writer woken so far has run, then freeze what they left."""
     _Wave.queued += count
     if _Wave.held_at is not None:
-        _Wave.more = True
-    elif _Wave.queued >= WAVE_FRAMES and gc.isenabled():
+        if time.monotonic() - _Wave.held_at < HOLD_MAX_S:
+            _Wave.more = True
+            return
+        _release_now()  # its loop never ran the release (stopped mid-wave)
+    if _Wave.queued >= WAVE_FRAMES and gc.isenabled():
         gc.disable()
         _Wave.held_at, _Wave.more = time.monotonic(), False
         # The writers' wake-ups were scheduled as the frames were queued: this
@@ -118,6 +122,10 @@ def _release() -> None:
         _Wave.more = False  # frames queued since: wait for their writers too
         asyncio.get_running_loop().call_soon(_release)
         return
+    _release_now()
+
+
+def _release_now() -> None:
     gc.freeze()
     gc.enable()
     _Wave.queued, _Wave.held_at, _Wave.more = 0, None, False

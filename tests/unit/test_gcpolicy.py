@@ -67,3 +67,21 @@ async def test_waves_without_end_hold_collections_no_longer_than_the_limit(monke
         assert loop.time() - started >= 0.05
     finally:
         gcpolicy.gc.enable()
+
+
+def test_a_hold_whose_loop_stopped_is_ended_by_the_next_wave(monkeypatch):
+    monkeypatch.setattr(gcpolicy.gc, "freeze", lambda: None)
+    monkeypatch.setattr(gcpolicy._Wave, "queued", 0)
+    monkeypatch.setattr(gcpolicy, "HOLD_MAX_S", 0.0)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.call_soon(gcpolicy.frames_queued, gcpolicy.WAVE_FRAMES)
+        loop.call_soon(loop.stop)  # the loop ends before the release it schedules runs
+        loop.run_forever()
+        assert not gcpolicy.gc.isenabled()
+        gcpolicy.frames_queued(1)  # the next broadcast, on a live loop or none
+        assert gcpolicy.gc.isenabled()
+    finally:
+        gcpolicy.gc.enable()
+        gcpolicy._Wave.held_at = None
+        loop.close()
