@@ -88,7 +88,7 @@ async def keep_frozen(interval: float = FREEZE_EVERY_S) -> None:
 #: sends and waits again, leaving a dozen new objects (its next wait) per socket.
 #: Those are churn, not growth (the old wait is freed as the new one is made), so
 #: allocation counts stay low and no collection comes until one scans them all:
-#: 35-50 ms at 5,000 sockets (GCDIAG, docs/performance.md).
+#: 35-50 ms at 5,000 sockets (docs/performance.md, "Memory and garbage collection").
 WAVE_FRAMES = 500
 #: However many waves follow one another, collections are held no longer than this.
 HOLD_MAX_S = 0.5

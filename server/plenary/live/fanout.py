@@ -113,6 +113,7 @@ class FanoutManager(socketio.AsyncManager):
             for frame in frames:
                 sock.queue.put_nowait(frame)
             queued += len(frames)
+        # Thousands of writers about to wake (a stage move): no collection until they have.
         gcpolicy.frames_queued(queued)
         for eio_sid in late:  # the library's send notices the timeout and closes it
             for frame in frames:
