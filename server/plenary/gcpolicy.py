@@ -83,8 +83,9 @@ async def keep_frozen(interval: float = FREEZE_EVERY_S) -> None:
             since, _arrived[0] = 0.0, 0
 
 
-#: A broadcast that queues this many frames (since the last one did) is a wave:
-#: a stage move, an event-wide message. Each recipient's writer task then wakes,
+#: Frames queued since the last hold that make a wave (a stage move or an
+#: event-wide message makes one at once; ordinary notes every few hundred
+#: milliseconds, when the hold is a cheap freeze). Each recipient's writer task wakes,
 #: sends and waits again, leaving a dozen new objects (its next wait) per socket.
 #: Those are churn, not growth (the old wait is freed as the new one is made), so
 #: allocation counts stay low and no collection comes until one scans them all:
