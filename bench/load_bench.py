@@ -279,10 +279,10 @@ def drive(plan: dict[str, Any], server: Any, tmp: Path, loadgen_core: int | None
                      for name, m in marks.items() if name != "connected"}
     if log is not None:
         text = log.read_bytes()
-        result["gc"] = {name: gc_pauses(text[a:b].decode(errors="replace"))
-                        for name, (a, b) in offsets.items()}
-        result["slow_commits"] = {name: slow_commits(text[a:b].decode(errors="replace"))
-                                  for name, (a, b) in offsets.items()}
+        by_phase = {name: text[a:b].decode(errors="replace")
+                    for name, (a, b) in offsets.items()}
+        result["gc"] = {name: gc_pauses(t) for name, t in by_phase.items()}
+        result["slow_commits"] = {name: slow_commits(t) for name, t in by_phase.items()}
     return result
 
 
@@ -311,6 +311,7 @@ def flatten(r: dict[str, Any]) -> dict[str, float]:
                              "joins_per_s": r["joins_per_s"], "failed_joins": r["failed_joins"],
                              "kb_per_connection": r["kb_per_connection"]}
     gc = r.get("gc", {})
+
     def gc_figures(phase: str, suffix: str) -> None:
         pauses = gc.get(phase)
         if pauses is not None:

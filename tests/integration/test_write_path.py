@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from plenary.actions import Actions
+from plenary.actions import Actions, transaction
 from plenary.actions.setup import create_event
 from plenary.actions.transaction import read, write_path
 from plenary.domain.errors import Conflict, DomainError
@@ -149,8 +149,6 @@ async def test_a_database_error_in_a_batch_rolls_back_that_action_only(store):
 
 async def test_a_transaction_that_holds_the_writer_long_is_logged(sqlite_db, caplog,
                                                                    monkeypatch):
-    from plenary.actions import transaction
-
     monkeypatch.setattr(transaction, "SLOW_COMMIT_MS", 30.0)
 
     def slow(conn: sa.Connection) -> None:
